@@ -1,0 +1,115 @@
+/*
+ * Helpers shared by every command: error reporting with the command's name, opening the database
+ * and the organisation calendar, the common --db/--json/--help options, and day arguments.
+ */
+#include "cli/cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "kpi/time.h"
+
+int cli_fail(struct cli *c, int exit_code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "kpi %s: ", c->command ? c->command : "");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return exit_code;
+}
+
+int cli_usage(struct cli *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "kpi %s: ", c->command ? c->command : "");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nRun 'kpi help %s' for usage.\n", c->command ? c->command : "");
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+const struct cli_command *cli_find_command(const char *name)
+{
+    for (const struct cli_command *cmd = cli_commands; cmd->name; cmd++)
+        if (strcmp(cmd->name, name) == 0)
+            return cmd;
+    return NULL;
+}
+
+static int open_store(struct cli *c, bool create)
+{
+    struct kpi_diag diag = {""};
+    int r = kpi_store_open_sqlite(c->db_path, create, &c->store, &diag);
+    if (r < 0)
+        return cli_fail(c, EXIT_RUNTIME, "%s", diag.msg[0] ? diag.msg : kpi_strerror(r));
+    r = kpi_store_calendar(c->store, &c->cal, &diag);
+    if (r < 0)
+        return cli_fail(c, EXIT_RUNTIME, "%s", diag.msg);
+    c->have_cal = true;
+    return EXIT_OK;
+}
+
+int cli_open(struct cli *c)
+{
+    return open_store(c, false);
+}
+
+int cli_open_create(struct cli *c)
+{
+    return open_store(c, true);
+}
+
+void cli_close(struct cli *c)
+{
+    if (c->have_cal)
+        kpi_store_calendar_done(&c->cal);
+    c->have_cal = false;
+    c->store = kpi_store_close(c->store);
+}
+
+int cli_print_buf(struct cli *c, struct kpi_buf *b)
+{
+    fputs(kpi_buf_str(b), stdout);
+    fputc('\n', stdout);
+    kpi_buf_free(b);
+    (void)c;
+    return EXIT_OK;
+}
+
+int cli_parse_day(struct cli *c, const char *text, bool end, int64_t *ret_day)
+{
+    int64_t day;
+    if (kpi_date_parse(text, strlen(text), &day) == 0) {
+        *ret_day = day;
+        return 0;
+    }
+    struct kpi_period p;
+    if (kpi_period_parse(&c->cal, text, strlen(text), &p) == 0) {
+        *ret_day = end ? p.last_day : p.first_day;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+int cli_common_option(struct cli *c, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_DB:
+        c->db_path = arg;
+        return 1;
+    case OPT_JSON:
+        c->json = true;
+        return 1;
+    case OPT_HELP: {
+        const struct cli_command *cmd = cli_find_command(c->command);
+        if (cmd)
+            fputs(cmd->usage, stdout);
+        return -1;
+    }
+    default:
+        return 0;
+    }
+}

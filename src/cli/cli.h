@@ -1,0 +1,88 @@
+/*
+ * Shared pieces of the `kpi` command-line tool: the per-invocation context, the command table
+ * entry, option helpers and error reporting. Each command family lives in its own cmd_*.c file.
+ *
+ * Exit codes: 0 success, 1 runtime error (bad data, missing KPI, database failure), 2 usage error
+ * (unknown option, missing argument).
+ */
+#ifndef KPI_CLI_H
+#define KPI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "base/buf.h"
+#include "kpi/error.h"
+#include "store/store.h"
+
+#define EXIT_OK 0
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+struct cli {
+    const char *db_path; /* --db, $KPI_DB, ./kpi.db */
+    bool json;           /* --json */
+    const char *command;
+    struct kpi_store *store;
+    struct kpi_calendar cal;
+    bool have_cal;
+};
+
+struct cli_command {
+    const char *name;
+    int (*run)(struct cli *c, int argc, char **argv);
+    const char *summary;
+    const char *usage; /* full help text: usage line, description, options */
+};
+
+extern const struct cli_command cli_commands[];
+const struct cli_command *cli_find_command(const char *name);
+
+/* Prints "kpi COMMAND: message" to stderr and returns the exit code. */
+int cli_fail(struct cli *c, int exit_code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Usage error: the message plus "see 'kpi help COMMAND'". */
+int cli_usage(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Opens the database (without creating it) and loads the calendar. Returns 0 or an exit code. */
+int cli_open(struct cli *c);
+int cli_open_create(struct cli *c);
+void cli_close(struct cli *c);
+
+/* Writes a buffer followed by a newline to stdout and frees it; returns an exit code. */
+int cli_print_buf(struct cli *c, struct kpi_buf *b);
+
+/* Parses a day given as YYYY-MM-DD or as a period label (the label's first or last day). */
+int cli_parse_day(struct cli *c, const char *text, bool end, int64_t *ret_day);
+
+/* Shared handling of --db/--json/--help inside each command's getopt loop. */
+enum {
+    OPT_DB = 1000,
+    OPT_JSON,
+    OPT_HELP,
+    OPT_FIRST_COMMAND_OPTION,
+};
+#define CLI_COMMON_OPTIONS                                                                                                         \
+    {"db", required_argument, NULL, OPT_DB}, {"json", no_argument, NULL, OPT_JSON},                                                \
+    {                                                                                                                              \
+        "help", no_argument, NULL, OPT_HELP                                                                                        \
+    }
+/* Handles a common option; returns 1 when handled, -1 when help was printed (exit 0). */
+int cli_common_option(struct cli *c, int opt, const char *arg);
+
+int cmd_init(struct cli *c, int argc, char **argv);
+int cmd_org(struct cli *c, int argc, char **argv);
+int cmd_add(struct cli *c, int argc, char **argv);
+int cmd_edit(struct cli *c, int argc, char **argv);
+int cmd_show(struct cli *c, int argc, char **argv);
+int cmd_list(struct cli *c, int argc, char **argv);
+int cmd_archive(struct cli *c, int argc, char **argv);
+int cmd_push(struct cli *c, int argc, char **argv);
+int cmd_import(struct cli *c, int argc, char **argv);
+int cmd_export(struct cli *c, int argc, char **argv);
+int cmd_series(struct cli *c, int argc, char **argv);
+int cmd_apply(struct cli *c, int argc, char **argv);
+int cmd_dump(struct cli *c, int argc, char **argv);
+int cmd_demo(struct cli *c, int argc, char **argv);
+int cmd_help(struct cli *c, int argc, char **argv);
+
+#endif

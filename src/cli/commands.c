@@ -1,0 +1,147 @@
+/*
+ * The command table of `kpi`: name, handler, one-line summary and the full help text that
+ * `kpi help COMMAND` and `kpi COMMAND --help` print. Every option a command accepts is documented
+ * here; tests/integration/cli_help.sh checks that each command's help mentions each of its options.
+ */
+#include "cli/cli.h"
+
+#define COMMON_HELP                                                                                                                \
+    "  --db FILE            database file (default: $KPI_DB, else ./kpi.db)\n"                                                     \
+    "  --help               show this help\n"
+
+#define FIELD_HELP                                                                                                                 \
+    "  --name TEXT          display name (required for add)\n"                                                                     \
+    "  --description TEXT   what the KPI measures and why it matters\n"                                                            \
+    "  --unit TEXT          unit shown with values: EUR, $, users, ms ...\n"                                                       \
+    "  --format F           number | percent | currency | duration (default number)\n"                                             \
+    "  --decimals N         decimals shown, 0-10 (default 0)\n"                                                                    \
+    "  --direction D        up | down | range: which way is good (default up)\n"                                                   \
+    "  --aggregation A      sum | avg | min | max | last | first | count (default sum)\n"                                          \
+    "  --granularity G      day | week | month | quarter | year (default month)\n"                                                 \
+    "  --formula EXPR       makes the KPI derived from other KPIs, e.g. 'ltv / cac'\n"                                             \
+    "  --tier T             north_star | strategic | operational | diagnostic (default operational)\n"                             \
+    "  --indicator I        leading | lagging (default lagging)\n"                                                                 \
+    "  --owner NAME         person accountable (a name or e-mail)\n"                                                               \
+    "  --team NAME          team the KPI belongs to\n"                                                                             \
+    "  --parent KEY         parent KPI in the cascade\n"                                                                           \
+    "  --weight W           weight in the parent's roll-up (default 1)\n"                                                          \
+    "  --review-cadence C   weekly | monthly | quarterly (default monthly)\n"                                                      \
+    "  --visibility V       org | team | private (default org)\n"                                                                  \
+    "  --tags LIST          comma-separated tags\n"                                                                                \
+    "  --json               print the KPI as JSON\n"
+
+const struct cli_command cli_commands[] = {
+    {"init", cmd_init, "create the database (or bring its schema up to date)",
+     "usage: kpi init [--timezone ZONE] [--fiscal-year-start MONTH] [--name ORG]\n\n"
+     "Creates the database file, or upgrades an existing one to this binary's schema. A database\n"
+     "written by a newer kpi is refused. Running init again is harmless.\n\n"
+     "Options:\n"
+     "  --timezone ZONE      IANA time zone deciding which day an instant falls on (default UTC)\n"
+     "  --fiscal-year-start MONTH  month 1-12 on which fiscal years and quarters start (default 1)\n"
+     "  --name ORG           organisation name\n" COMMON_HELP},
+    {"org", cmd_org, "show or change the organisation settings",
+     "usage: kpi org [--timezone ZONE] [--fiscal-year-start MONTH] [--name ORG] [--json]\n\n"
+     "Without options prints the settings; with options changes them.\n\n"
+     "Options:\n"
+     "  --timezone ZONE      IANA time zone, e.g. Europe/Paris\n"
+     "  --fiscal-year-start MONTH  month 1-12 on which the fiscal year starts\n"
+     "  --name ORG           organisation name\n"
+     "  --json               print the settings as JSON\n" COMMON_HELP},
+    {"add", cmd_add, "define a new KPI",
+     "usage: kpi add KEY --name NAME [FIELD OPTIONS]\n\n"
+     "Defines a KPI. KEY is a lower-case letter followed by up to 63 lower-case letters, digits or '_'\n"
+     "(it is the name used in formulas).\n\n"
+     "Options:\n" FIELD_HELP COMMON_HELP},
+    {"edit", cmd_edit, "change fields of a KPI",
+     "usage: kpi edit KEY [FIELD OPTIONS]\n\n"
+     "Changes the given fields and leaves the others as they are. An empty value clears an optional\n"
+     "field: --unit \"\".\n\n"
+     "Options:\n" FIELD_HELP COMMON_HELP},
+    {"show", cmd_show, "show one KPI",
+     "usage: kpi show KEY [--json]\n\n"
+     "Prints every field of the KPI and its number of points.\n\n"
+     "Options:\n"
+     "  --json               print as JSON\n" COMMON_HELP},
+    {"list", cmd_list, "list KPIs",
+     "usage: kpi list [--all] [--team T] [--tier T] [--owner U] [--json]\n\n"
+     "Lists KPIs by key. Archived KPIs are hidden unless --all is given.\n\n"
+     "Options:\n"
+     "  --all                include archived KPIs\n"
+     "  --team T             only KPIs of team T\n"
+     "  --tier T             only KPIs of tier T (north_star, strategic, operational, diagnostic)\n"
+     "  --owner U            only KPIs owned by U\n"
+     "  --json               print as a JSON array\n" COMMON_HELP},
+    {"archive", cmd_archive, "archive (or restore) KPIs",
+     "usage: kpi archive KEY... [--restore]\n\n"
+     "Archived KPIs keep their history but are hidden from lists and take no new points.\n\n"
+     "Options:\n"
+     "  --restore            bring archived KPIs back\n" COMMON_HELP},
+    {"push", cmd_push, "record one value of a KPI",
+     "usage: kpi push KEY VALUE [--at DATE|INSTANT] [--dim k=v]...\n\n"
+     "Records one point. Writing the same (KPI, dims, at) again replaces the value, so pushes are\n"
+     "idempotent. VALUE is a decimal number with '.' as the decimal point (negative values are fine).\n\n"
+     "Options:\n"
+     "  --at DATE|INSTANT    2026-11-23 (that day in the organisation's time zone) or an RFC 3339\n"
+     "                       instant such as 2026-11-23T14:05:00Z (default: now)\n"
+     "  --dim k=v            a dimension label; repeat for several (at most 16)\n"
+     "  --json               print {\"written\": 1}\n" COMMON_HELP},
+    {"import", cmd_import, "import points from a CSV file, all or nothing",
+     "usage: kpi import FILE.csv | -\n\n"
+     "Imports points from CSV (RFC 4180) with the header kpi,at,value followed by optional dimension\n"
+     "columns (an empty cell leaves that dimension unset). The file is read once, streamed; all rows\n"
+     "are validated and written in one transaction. If any row is bad, nothing is written and every\n"
+     "bad row is listed (line, column, reason; the first 50, then a count). A progress bar is shown\n"
+     "when standard error is a terminal. '-' reads standard input.\n\n"
+     "Options:\n"
+     "  --quiet              no progress bar and no summary line\n"
+     "  --json               print {rows, written, seconds}\n" COMMON_HELP},
+    {"export", cmd_export, "export points as CSV or JSON",
+     "usage: kpi export [--kpi KEY] [--from DAY] [--to DAY] [--format csv|json] [--output FILE]\n\n"
+     "Writes points in the format that 'kpi import' reads back (CSV), or as a JSON array of\n"
+     "{kpi, at, value, dims}. Points given as dates are written as dates, instants in UTC.\n\n"
+     "Options:\n"
+     "  --kpi KEY            only this KPI (default: all)\n"
+     "  --from DAY           first day included: YYYY-MM-DD or a period such as 2026-Q1\n"
+     "  --to DAY             last day included: YYYY-MM-DD or a period such as 2026-11\n"
+     "  --format F           csv (default) or json\n"
+     "  --output FILE        write to FILE instead of standard output\n"
+     "  --json               same as --format json\n" COMMON_HELP},
+    {"series", cmd_series, "values of a KPI per period",
+     "usage: kpi series KEY [--granularity G] [--from DAY] [--to DAY] [--dim k=v]... [--json]\n\n"
+     "Prints one row per period with the KPI's aggregation over the points in it, using the\n"
+     "organisation calendar (time zone, ISO weeks, fiscal year). Empty periods are listed with no\n"
+     "value. Without --from/--to the range runs from the first to the last point.\n\n"
+     "Options:\n"
+     "  --granularity G      day | week | month | quarter | year (default: the KPI's)\n"
+     "  --from DAY           YYYY-MM-DD or a period label (2026-W05, 2026-11, 2026-Q1, 2026)\n"
+     "  --to DAY             YYYY-MM-DD or a period label\n"
+     "  --dim k=v            only points with this dimension value; repeat to narrow further\n"
+     "  --json               print {kpi, granularity, rows: [{period, start, end, value, points}]}\n" COMMON_HELP},
+    {"apply", cmd_apply, "create or update KPIs from a YAML file",
+     "usage: kpi apply FILE.yaml [--dry-run]\n\n"
+     "Definitions as code: makes the database match the KPIs of the file. KPIs in the file are\n"
+     "created or updated; KPIs not in the file are left alone. Prints the changes (+ created,\n"
+     "~ updated with each field's old and new value). Applying the same file twice changes nothing.\n"
+     "The whole file is validated first; on any error nothing is changed.\n\n"
+     "Options:\n"
+     "  --dry-run            show the changes without making them\n"
+     "  --json               print the changes as JSON\n" COMMON_HELP},
+    {"dump", cmd_dump, "write the KPI definitions as YAML",
+     "usage: kpi dump [--output FILE] [--all]\n\n"
+     "Writes every KPI definition in the YAML format that 'kpi apply' reads.\n\n"
+     "Options:\n"
+     "  --output FILE        write to FILE instead of standard output\n"
+     "  --all                include archived KPIs\n" COMMON_HELP},
+    {"demo", cmd_demo, "seed a demo organisation",
+     "usage: kpi demo [--seed N] [--years N] [--today DATE]\n\n"
+     "Fills the database (created if missing) with a realistic demo organisation: teams, owners,\n"
+     "about 40 KPIs across sales, marketing, finance, SaaS, customer success, HR and operations,\n"
+     "and 3 years of history with trend, seasonality, noise and a few incidents. The same seed\n"
+     "always gives the same data. Refuses to run on a database that already has KPIs.\n\n"
+     "Options:\n"
+     "  --seed N             random seed (default 42)\n"
+     "  --years N            years of history, 1-10 (default 3)\n"
+     "  --today DATE         last day of history (default: today)\n" COMMON_HELP},
+    {"help", cmd_help, "show help for a command", "usage: kpi help [COMMAND]\n"},
+    {0},
+};

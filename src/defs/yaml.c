@@ -1,0 +1,2 @@
+/* placeholder: YAML definitions being written */
+typedef int kpi_placeholder_yaml;

@@ -1,0 +1,229 @@
+/*
+ * JSON output of the model (see json.h), built with jansson: objects keep DESIGN.md's field order,
+ * numbers are written with the shortest round-trip form, and every document is bounded by the
+ * caller's buffer maximum.
+ */
+#include "json/json.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#include "base/str.h"
+#include "kpi/dims.h"
+#include "kpi/time.h"
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *def_object(const struct kpi_def *d)
+{
+    json_t *o = json_object();
+    json_t *tags = json_array();
+    for (size_t i = 0; i < d->n_tags; i++)
+        json_array_append_new(tags, json_string(d->tags[i]));
+    json_object_set_new(o, "key", json_string(d->key));
+    json_object_set_new(o, "name", str_or_null(d->name));
+    json_object_set_new(o, "description", str_or_null(d->description));
+    json_object_set_new(o, "unit", str_or_null(d->unit));
+    json_object_set_new(o, "format", json_string(kpi_enum_name(&kpi_enum_format, (int)d->format)));
+    json_object_set_new(o, "decimals", json_integer(d->decimals));
+    json_object_set_new(o, "direction", json_string(kpi_enum_name(&kpi_enum_direction, (int)d->direction)));
+    json_object_set_new(o, "aggregation", json_string(kpi_enum_name(&kpi_enum_aggregation, (int)d->aggregation)));
+    json_object_set_new(o, "granularity", json_string(kpi_enum_name(&kpi_enum_granularity, (int)d->granularity)));
+    json_object_set_new(o, "formula", str_or_null(d->formula));
+    json_object_set_new(o, "tier", json_string(kpi_enum_name(&kpi_enum_tier, (int)d->tier)));
+    json_object_set_new(o, "indicator", json_string(kpi_enum_name(&kpi_enum_indicator, (int)d->indicator)));
+    json_object_set_new(o, "owner", str_or_null(d->owner));
+    json_object_set_new(o, "team", str_or_null(d->team));
+    json_object_set_new(o, "parent", str_or_null(d->parent));
+    json_object_set_new(o, "weight", json_real(d->weight));
+    json_object_set_new(o, "review_cadence", json_string(kpi_enum_name(&kpi_enum_cadence, (int)d->review_cadence)));
+    json_object_set_new(o, "visibility", json_string(kpi_enum_name(&kpi_enum_visibility, (int)d->visibility)));
+    json_object_set_new(o, "tags", tags);
+    json_object_set_new(o, "archived", json_boolean(d->archived));
+    char created[40], updated[40];
+    kpi_instant_format(d->created_ms, created, sizeof(created));
+    kpi_instant_format(d->updated_ms, updated, sizeof(updated));
+    json_object_set_new(o, "created_at", json_string(created));
+    json_object_set_new(o, "updated_at", json_string(updated));
+    return o;
+}
+
+/* jansson prints reals with 17 significant digits (0.1 -> 0.10000000000000001), so documents are
+ * serialised here instead: reals take the shortest text that reads back as the same double. */
+static int emit(struct kpi_buf *out, const json_t *v, int indent, int depth);
+
+static int emit_string(struct kpi_buf *out, const char *s, size_t len)
+{
+    int r = kpi_buf_addc(out, '"');
+    for (size_t i = 0; r == 0 && i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"':
+            r = kpi_buf_adds(out, "\\\"");
+            break;
+        case '\\':
+            r = kpi_buf_adds(out, "\\\\");
+            break;
+        case '\n':
+            r = kpi_buf_adds(out, "\\n");
+            break;
+        case '\t':
+            r = kpi_buf_adds(out, "\\t");
+            break;
+        case '\r':
+            r = kpi_buf_adds(out, "\\r");
+            break;
+        default:
+            r = c < 0x20 ? kpi_buf_printf(out, "\\u%04x", c) : kpi_buf_addc(out, (char)c);
+        }
+    }
+    return r < 0 ? r : kpi_buf_addc(out, '"');
+}
+
+static int newline(struct kpi_buf *out, int indent, int depth)
+{
+    if (!indent)
+        return 0;
+    int r = kpi_buf_addc(out, '\n');
+    for (int i = 0; r == 0 && i < indent * depth; i++)
+        r = kpi_buf_addc(out, ' ');
+    return r;
+}
+
+static int emit(struct kpi_buf *out, const json_t *v, int indent, int depth)
+{
+    int r = 0;
+    char num[40];
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *k;
+        json_t *item;
+        bool first = true;
+        r = kpi_buf_addc(out, '{');
+        json_object_foreach((json_t *)v, k, item)
+        {
+            if (r == 0 && !first)
+                r = kpi_buf_addc(out, ',');
+            if (r == 0)
+                r = newline(out, indent, depth + 1);
+            if (r == 0)
+                r = emit_string(out, k, strlen(k));
+            if (r == 0)
+                r = kpi_buf_adds(out, indent ? ": " : ":");
+            if (r == 0)
+                r = emit(out, item, indent, depth + 1);
+            first = false;
+        }
+        if (r == 0 && !first)
+            r = newline(out, indent, depth);
+        return r < 0 ? r : kpi_buf_addc(out, '}');
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *item;
+        r = kpi_buf_addc(out, '[');
+        json_array_foreach(v, i, item)
+        {
+            if (r == 0 && i)
+                r = kpi_buf_addc(out, ',');
+            if (r == 0)
+                r = newline(out, indent, depth + 1);
+            if (r == 0)
+                r = emit(out, item, indent, depth + 1);
+        }
+        if (r == 0 && json_array_size(v))
+            r = newline(out, indent, depth);
+        return r < 0 ? r : kpi_buf_addc(out, ']');
+    }
+    case JSON_STRING:
+        return emit_string(out, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        return kpi_buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case JSON_REAL:
+        kpi_format_double(json_real_value(v), num, sizeof(num));
+        return kpi_buf_adds(out, num);
+    case JSON_TRUE:
+        return kpi_buf_adds(out, "true");
+    case JSON_FALSE:
+        return kpi_buf_adds(out, "false");
+    default:
+        return kpi_buf_adds(out, "null");
+    }
+}
+
+static int dump(struct kpi_buf *out, json_t *v, enum kpi_json_style style)
+{
+    if (!v)
+        return -ENOMEM;
+    int r = emit(out, v, style == KPI_JSON_PRETTY ? 2 : 0, 0);
+    json_decref(v);
+    return r;
+}
+
+int kpi_json_def(struct kpi_buf *out, const struct kpi_def *d, enum kpi_json_style style)
+{
+    return dump(out, def_object(d), style);
+}
+
+int kpi_json_defs(struct kpi_buf *out, const struct kpi_def *defs, size_t n, enum kpi_json_style style)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, def_object(&defs[i]));
+    return dump(out, a, style);
+}
+
+int kpi_json_org(struct kpi_buf *out, const struct kpi_org *org, enum kpi_json_style style)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(org->name));
+    json_object_set_new(o, "timezone", json_string(org->timezone));
+    json_object_set_new(o, "fiscal_year_start", json_integer(org->fiscal_year_start));
+    return dump(out, o, style);
+}
+
+int kpi_json_series(struct kpi_buf *out, const struct kpi_calendar *cal, const char *key, const char *granularity,
+                    const struct kpi_series_row *rows, size_t n, enum kpi_json_style style)
+{
+    json_t *o = json_object();
+    json_t *a = json_array();
+    json_object_set_new(o, "kpi", json_string(key));
+    json_object_set_new(o, "granularity", json_string(granularity));
+    for (size_t i = 0; i < n; i++) {
+        char label[KPI_PERIOD_LABEL_MAX], start[16], end[16];
+        kpi_period_format(cal, &rows[i].period, label, sizeof(label));
+        kpi_date_format(rows[i].period.first_day, start, sizeof(start));
+        kpi_date_format(rows[i].period.last_day, end, sizeof(end));
+        json_t *row = json_object();
+        json_object_set_new(row, "period", json_string(label));
+        json_object_set_new(row, "start", json_string(start));
+        json_object_set_new(row, "end", json_string(end));
+        json_object_set_new(row, "value", rows[i].has_value ? json_real(rows[i].value) : json_null());
+        json_object_set_new(row, "points", json_integer((json_int_t)rows[i].n_points));
+        json_array_append_new(a, row);
+    }
+    json_object_set_new(o, "rows", a);
+    return dump(out, o, style);
+}
+
+int kpi_json_point(struct kpi_buf *out, const char *key, const char *at, double value, const char *dims_canon)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "kpi", json_string(key));
+    json_object_set_new(o, "at", json_string(at));
+    json_object_set_new(o, "value", json_real(value));
+    json_t *dims = json_object();
+    struct kpi_dim d[KPI_DIMS_MAX];
+    int nd = kpi_dims_split(dims_canon ? dims_canon : "", d, KPI_DIMS_MAX);
+    for (int i = 0; i < nd; i++) {
+        char k[65];
+        memcpy(k, d[i].key, d[i].key_len);
+        k[d[i].key_len] = '\0';
+        json_object_set_new(dims, k, json_stringn(d[i].value, d[i].value_len));
+    }
+    json_object_set_new(o, "dims", dims);
+    return dump(out, o, KPI_JSON_COMPACT);
+}

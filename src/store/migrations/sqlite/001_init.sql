@@ -1,0 +1,51 @@
+-- Schema version 1: organisation settings, KPI definitions, dimension sets and points.
+CREATE TABLE org (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    name TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    fiscal_year_start INTEGER NOT NULL CHECK (fiscal_year_start BETWEEN 1 AND 12)
+);
+INSERT INTO org (id, name, timezone, fiscal_year_start) VALUES (1, 'My organisation', 'UTC', 1);
+
+CREATE TABLE kpi (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    description TEXT,
+    unit TEXT,
+    format TEXT NOT NULL,
+    decimals INTEGER NOT NULL,
+    direction TEXT NOT NULL,
+    aggregation TEXT NOT NULL,
+    granularity TEXT NOT NULL,
+    formula TEXT,
+    tier TEXT NOT NULL,
+    indicator TEXT NOT NULL,
+    owner TEXT,
+    team TEXT,
+    parent TEXT,
+    weight REAL NOT NULL,
+    review_cadence TEXT NOT NULL,
+    visibility TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '',
+    archived INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+
+-- Canonical dimension sets (see include/kpi/dims.h); id 0 is the empty set.
+CREATE TABLE dims (
+    id INTEGER PRIMARY KEY,
+    canon TEXT NOT NULL UNIQUE
+);
+INSERT INTO dims (id, canon) VALUES (0, '');
+
+-- A point is unique on (kpi, dims, at): writing it again replaces the value.
+CREATE TABLE point (
+    kpi_id INTEGER NOT NULL,
+    dims_id INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    value REAL NOT NULL,
+    flags INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (kpi_id, dims_id, at)
+) WITHOUT ROWID;

@@ -1,0 +1,632 @@
+/*
+ * The SQLite backend of the storage interface: the only file that includes sqlite3.h.
+ *
+ * The database runs in WAL mode with synchronous=NORMAL: a committed transaction survives a crash
+ * or kill -9 of the process (the WAL is in the OS page cache); only a power loss may take the last
+ * transactions. Migrations are the numbered SQL files of migrations/sqlite/, embedded at build
+ * time, applied in one transaction each and recorded in PRAGMA user_version. A database whose
+ * version is newer than this binary knows is refused rather than misread.
+ */
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/embed.h"
+#include "base/str.h"
+#include "kpi/dims.h"
+#include "store/store.h"
+
+extern const struct kpi_embedded kpi_sqlite_migrations[];
+
+enum stmt_id {
+    ST_POINT_PUT,
+    ST_DIMS_GET,
+    ST_DIMS_ADD,
+    ST_KPI_GET,
+    ST__COUNT,
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_POINT_PUT] = "INSERT INTO point (kpi_id, dims_id, at, value, flags) VALUES (?1, ?2, ?3, ?4, ?5) "
+                     "ON CONFLICT (kpi_id, dims_id, at) DO UPDATE SET value = excluded.value, flags = excluded.flags",
+    [ST_DIMS_GET] = "SELECT id FROM dims WHERE canon = ?1",
+    [ST_DIMS_ADD] = "INSERT INTO dims (canon) VALUES (?1)",
+    [ST_KPI_GET] = "SELECT id, key, name, description, unit, format, decimals, direction, aggregation, granularity, "
+                   "formula, tier, indicator, owner, team, parent, weight, review_cadence, visibility, tags, archived, "
+                   "created_ms, updated_ms FROM kpi WHERE key = ?1",
+};
+
+struct sqlite_store {
+    struct kpi_store base;
+    sqlite3 *db;
+    sqlite3_stmt *stmts[ST__COUNT];
+};
+
+static struct sqlite_store *to_sqlite(struct kpi_store *s)
+{
+    return (struct sqlite_store *)s;
+}
+
+static int map_rc(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return 0;
+    case SQLITE_NOMEM:
+        return -ENOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return -EBUSY;
+    case SQLITE_CONSTRAINT:
+        return -EEXIST;
+    case SQLITE_TOOBIG:
+        return -E2BIG;
+    case SQLITE_CANTOPEN:
+        return -ENOENT;
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+        return -EACCES;
+    default:
+        return -EIO;
+    }
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static sqlite3_stmt *stmt(struct sqlite_store *st, enum stmt_id id)
+{
+    if (!st->stmts[id]) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmts[id], NULL) != SQLITE_OK)
+            return NULL;
+    }
+    sqlite3_reset(st->stmts[id]);
+    sqlite3_clear_bindings(st->stmts[id]);
+    return st->stmts[id];
+}
+
+static int exec(struct sqlite_store *st, const char *sql)
+{
+    return map_rc(sqlite3_exec(st->db, sql, NULL, NULL, NULL));
+}
+
+static void sqlite_close(struct kpi_store *s)
+{
+    struct sqlite_store *st = to_sqlite(s);
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(st->stmts[i]);
+    sqlite3_close(st->db);
+    free(st);
+}
+
+static int sqlite_schema_version(struct kpi_store *s, int *ret_version)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(to_sqlite(s)->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+        return -EIO;
+    int r = -EIO;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        *ret_version = sqlite3_column_int(q, 0);
+        r = 0;
+    }
+    sqlite3_finalize(q);
+    return r;
+}
+
+static int sqlite_begin(struct kpi_store *s)
+{
+    /* IMMEDIATE takes the write lock now, so a concurrent writer waits (busy_timeout) instead of
+     * failing halfway through a batch. */
+    return exec(to_sqlite(s), "BEGIN IMMEDIATE");
+}
+
+static int sqlite_commit(struct kpi_store *s)
+{
+    return exec(to_sqlite(s), "COMMIT");
+}
+
+static int sqlite_rollback(struct kpi_store *s)
+{
+    return exec(to_sqlite(s), "ROLLBACK");
+}
+
+static void copy_text(char *dst, size_t size, sqlite3_stmt *q, int col)
+{
+    const unsigned char *t = sqlite3_column_text(q, col);
+    kpi_strlcpy(dst, t ? (const char *)t : "", size);
+}
+
+static int sqlite_org_get(struct kpi_store *s, struct kpi_org *ret_org)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(to_sqlite(s)->db, "SELECT name, timezone, fiscal_year_start FROM org WHERE id = 1", -1, &q, NULL) !=
+        SQLITE_OK)
+        return -EIO;
+    int r = -ENOENT;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        struct kpi_org org;
+        copy_text(org.name, sizeof(org.name), q, 0);
+        copy_text(org.timezone, sizeof(org.timezone), q, 1);
+        org.fiscal_year_start = sqlite3_column_int(q, 2);
+        *ret_org = org;
+        r = 0;
+    }
+    sqlite3_finalize(q);
+    return r;
+}
+
+static int sqlite_org_set(struct kpi_store *s, const struct kpi_org *org)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(to_sqlite(s)->db, "UPDATE org SET name = ?1, timezone = ?2, fiscal_year_start = ?3 WHERE id = 1", -1, &q,
+                           NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_text(q, 1, org->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, org->timezone, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 3, org->fiscal_year_start);
+    int r = map_rc(sqlite3_step(q));
+    sqlite3_finalize(q);
+    return r;
+}
+
+static const char *col_text(sqlite3_stmt *q, int col)
+{
+    return (const char *)sqlite3_column_text(q, col);
+}
+
+static int enum_col(const struct kpi_enum_info *e, sqlite3_stmt *q, int col, int *ret)
+{
+    return kpi_enum_parse(e, col_text(q, col), ret, NULL) < 0 ? -EIO : 0;
+}
+
+/* Reads a row of the kpi table (columns in ST_KPI_GET order) into d. */
+static int read_kpi_row(sqlite3_stmt *q, struct kpi_def *ret_def)
+{
+    struct kpi_def d;
+    kpi_def_init(&d);
+    int r = 0, v;
+    d.id = sqlite3_column_int64(q, 0);
+    kpi_strlcpy(d.key, col_text(q, 1) ? col_text(q, 1) : "", sizeof(d.key));
+    d.name = kpi_strdup_or_null(col_text(q, 2));
+    d.description = kpi_strdup_or_null(col_text(q, 3));
+    d.unit = kpi_strdup_or_null(col_text(q, 4));
+    if (r == 0 && (r = enum_col(&kpi_enum_format, q, 5, &v)) == 0)
+        d.format = v;
+    d.decimals = sqlite3_column_int(q, 6);
+    if (r == 0 && (r = enum_col(&kpi_enum_direction, q, 7, &v)) == 0)
+        d.direction = v;
+    if (r == 0 && (r = enum_col(&kpi_enum_aggregation, q, 8, &v)) == 0)
+        d.aggregation = v;
+    if (r == 0 && (r = enum_col(&kpi_enum_granularity, q, 9, &v)) == 0)
+        d.granularity = v;
+    d.formula = kpi_strdup_or_null(col_text(q, 10));
+    if (r == 0 && (r = enum_col(&kpi_enum_tier, q, 11, &v)) == 0)
+        d.tier = v;
+    if (r == 0 && (r = enum_col(&kpi_enum_indicator, q, 12, &v)) == 0)
+        d.indicator = v;
+    d.owner = kpi_strdup_or_null(col_text(q, 13));
+    d.team = kpi_strdup_or_null(col_text(q, 14));
+    d.parent = kpi_strdup_or_null(col_text(q, 15));
+    d.weight = sqlite3_column_double(q, 16);
+    if (r == 0 && (r = enum_col(&kpi_enum_cadence, q, 17, &v)) == 0)
+        d.review_cadence = v;
+    if (r == 0 && (r = enum_col(&kpi_enum_visibility, q, 18, &v)) == 0)
+        d.visibility = v;
+    if (r == 0)
+        r = kpi_def_set_field(&d, "tags", col_text(q, 19) ? col_text(q, 19) : "", NULL);
+    d.archived = sqlite3_column_int(q, 20) != 0;
+    d.created_ms = sqlite3_column_int64(q, 21);
+    d.updated_ms = sqlite3_column_int64(q, 22);
+    if (r < 0) {
+        kpi_def_clear(&d);
+        return r;
+    }
+    *ret_def = d;
+    return 0;
+}
+
+static int sqlite_kpi_get(struct kpi_store *s, const char *key, struct kpi_def *ret_def)
+{
+    sqlite3_stmt *q = stmt(to_sqlite(s), ST_KPI_GET);
+    if (!q)
+        return -EIO;
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    int r = rc == SQLITE_ROW ? read_kpi_row(q, ret_def) : (rc == SQLITE_DONE ? -ENOENT : map_rc(rc));
+    sqlite3_reset(q);
+    return r;
+}
+
+static int sqlite_kpi_list(struct kpi_store *s, bool include_archived, struct kpi_def **ret_defs, size_t *ret_n)
+{
+    const char *sql = include_archived ? "SELECT id, key, name, description, unit, format, decimals, direction, aggregation, "
+                                         "granularity, formula, tier, indicator, owner, team, parent, weight, "
+                                         "review_cadence, visibility, tags, archived, created_ms, updated_ms FROM kpi "
+                                         "ORDER BY key"
+                                       : "SELECT id, key, name, description, unit, format, decimals, direction, aggregation, "
+                                         "granularity, formula, tier, indicator, owner, team, parent, weight, "
+                                         "review_cadence, visibility, tags, archived, created_ms, updated_ms FROM kpi "
+                                         "WHERE archived = 0 ORDER BY key";
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(to_sqlite(s)->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return -EIO;
+    struct kpi_def *defs = NULL;
+    size_t n = 0, cap = 0;
+    int r = 0, rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct kpi_def *grown = realloc(defs, cap * sizeof(*defs));
+            if (!grown) {
+                r = -ENOMEM;
+                break;
+            }
+            defs = grown;
+        }
+        r = read_kpi_row(q, &defs[n]);
+        if (r < 0)
+            break;
+        n++;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = map_rc(rc);
+    sqlite3_finalize(q);
+    if (r < 0) {
+        kpi_store_kpi_list_free(defs, n);
+        return r;
+    }
+    *ret_defs = defs;
+    *ret_n = n;
+    return 0;
+}
+
+static int bind_kpi(sqlite3_stmt *q, const struct kpi_def *d, char *tags)
+{
+    sqlite3_bind_text(q, 1, d->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, d->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, d->description, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, d->unit, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, kpi_enum_name(&kpi_enum_format, (int)d->format), -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 6, d->decimals);
+    sqlite3_bind_text(q, 7, kpi_enum_name(&kpi_enum_direction, (int)d->direction), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 8, kpi_enum_name(&kpi_enum_aggregation, (int)d->aggregation), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 9, kpi_enum_name(&kpi_enum_granularity, (int)d->granularity), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 10, d->formula, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 11, kpi_enum_name(&kpi_enum_tier, (int)d->tier), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 12, kpi_enum_name(&kpi_enum_indicator, (int)d->indicator), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 13, d->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 14, d->team, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 15, d->parent, -1, SQLITE_STATIC);
+    sqlite3_bind_double(q, 16, d->weight);
+    sqlite3_bind_text(q, 17, kpi_enum_name(&kpi_enum_cadence, (int)d->review_cadence), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 18, kpi_enum_name(&kpi_enum_visibility, (int)d->visibility), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 19, tags, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 20, d->archived ? 1 : 0);
+    sqlite3_bind_int64(q, 21, d->created_ms);
+    sqlite3_bind_int64(q, 22, d->updated_ms);
+    return 0;
+}
+
+static char *join_tags(const struct kpi_def *d)
+{
+    struct kpi_buf b;
+    kpi_buf_init(&b, (KPI_TAG_MAX + 1) * KPI_TAGS_MAX + 1);
+    for (size_t i = 0; i < d->n_tags; i++)
+        if (kpi_buf_printf(&b, "%s%s", i ? "," : "", d->tags[i]) < 0)
+            return NULL;
+    return kpi_buf_take(&b);
+}
+
+static int write_kpi(struct kpi_store *s, struct kpi_def *def, bool insert, struct kpi_diag *diag)
+{
+    const char *sql = insert ? "INSERT INTO kpi (key, name, description, unit, format, decimals, direction, aggregation, "
+                               "granularity, formula, tier, indicator, owner, team, parent, weight, review_cadence, "
+                               "visibility, tags, archived, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                               "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+                             : "UPDATE kpi SET name = ?2, description = ?3, unit = ?4, format = ?5, decimals = ?6, "
+                               "direction = ?7, aggregation = ?8, granularity = ?9, formula = ?10, tier = ?11, "
+                               "indicator = ?12, owner = ?13, team = ?14, parent = ?15, weight = ?16, "
+                               "review_cadence = ?17, visibility = ?18, tags = ?19, archived = ?20, updated_ms = ?22 "
+                               "WHERE key = ?1 AND ?21 IS NOT NULL";
+    sqlite3 *db = to_sqlite(s)->db;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+        return kpi_diag_set(diag, -EIO, "database: %s", sqlite3_errmsg(db));
+    char *tags = join_tags(def);
+    if (!tags) {
+        sqlite3_finalize(q);
+        return -ENOMEM;
+    }
+    int64_t now = now_ms();
+    if (insert)
+        def->created_ms = now;
+    def->updated_ms = now;
+    bind_kpi(q, def, tags);
+    int rc = sqlite3_step(q);
+    int r = map_rc(rc);
+    if (r == -EEXIST)
+        kpi_diag_set(diag, r, "key: a KPI with key '%s' already exists", def->key);
+    else if (r < 0)
+        kpi_diag_set(diag, r, "database: %s", sqlite3_errmsg(db));
+    else if (insert)
+        def->id = sqlite3_last_insert_rowid(db);
+    else if (sqlite3_changes(db) == 0)
+        r = kpi_diag_set(diag, -ENOENT, "no KPI with key '%s'", def->key);
+    sqlite3_finalize(q);
+    free(tags);
+    return r;
+}
+
+static int sqlite_kpi_insert(struct kpi_store *s, struct kpi_def *def, struct kpi_diag *diag)
+{
+    return write_kpi(s, def, true, diag);
+}
+
+static int sqlite_kpi_update(struct kpi_store *s, struct kpi_def *def, struct kpi_diag *diag)
+{
+    return write_kpi(s, def, false, diag);
+}
+
+static int sqlite_dims_intern(struct kpi_store *s, const char *canon, int64_t *ret_id)
+{
+    struct sqlite_store *st = to_sqlite(s);
+    if (!*canon) {
+        *ret_id = 0;
+        return 0;
+    }
+    sqlite3_stmt *q = stmt(st, ST_DIMS_GET);
+    if (!q)
+        return -EIO;
+    sqlite3_bind_text(q, 1, canon, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        *ret_id = sqlite3_column_int64(q, 0);
+        sqlite3_reset(q);
+        return 0;
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+        return map_rc(rc);
+    q = stmt(st, ST_DIMS_ADD);
+    if (!q)
+        return -EIO;
+    sqlite3_bind_text(q, 1, canon, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE)
+        return map_rc(rc);
+    *ret_id = sqlite3_last_insert_rowid(st->db);
+    return 0;
+}
+
+static int sqlite_point_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, int64_t at_ms, double value, int flags)
+{
+    struct sqlite_store *st = to_sqlite(s);
+    sqlite3_stmt *q = st->stmts[ST_POINT_PUT];
+    if (!q) {
+        q = stmt(st, ST_POINT_PUT);
+        if (!q)
+            return -EIO;
+    }
+    /* Hot path of every import: rebinding every parameter makes clear_bindings unnecessary. */
+    sqlite3_bind_int64(q, 1, kpi_id);
+    sqlite3_bind_int64(q, 2, dims_id);
+    sqlite3_bind_int64(q, 3, at_ms);
+    sqlite3_bind_double(q, 4, value);
+    sqlite3_bind_int(q, 5, flags);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+/* The dims table is small (distinct label sets), so a scan loads it whole and filters in C. */
+struct dims_map {
+    char **canon; /* indexed by id; NULL for ids that do not match the filter */
+    int64_t max_id;
+};
+
+static void dims_map_free(struct dims_map *m)
+{
+    if (!m->canon)
+        return;
+    for (int64_t i = 0; i <= m->max_id; i++)
+        free(m->canon[i]);
+    free(m->canon);
+}
+
+static int dims_map_load(struct sqlite_store *st, const char *filter, struct dims_map *ret_map)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "SELECT max(id) FROM dims", -1, &q, NULL) != SQLITE_OK)
+        return -EIO;
+    int64_t max_id = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_finalize(q);
+    struct dims_map m = {calloc((size_t)max_id + 1, sizeof(char *)), max_id};
+    if (!m.canon)
+        return -ENOMEM;
+    if (sqlite3_prepare_v2(st->db, "SELECT id, canon FROM dims", -1, &q, NULL) != SQLITE_OK) {
+        dims_map_free(&m);
+        return -EIO;
+    }
+    int r = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        const char *canon = col_text(q, 1);
+        if (id < 0 || id > max_id || !canon)
+            continue;
+        if (filter && *filter && !kpi_dims_match(canon, filter))
+            continue;
+        m.canon[id] = strdup(canon);
+        if (!m.canon[id]) {
+            r = -ENOMEM;
+            break;
+        }
+    }
+    sqlite3_finalize(q);
+    if (r < 0) {
+        dims_map_free(&m);
+        return r;
+    }
+    *ret_map = m;
+    return 0;
+}
+
+static int sqlite_points_scan(struct kpi_store *s, const struct kpi_point_query *qry, kpi_point_cb cb, void *ctx)
+{
+    struct sqlite_store *st = to_sqlite(s);
+    struct dims_map m;
+    int r = dims_map_load(st, qry->dims, &m);
+    if (r < 0)
+        return r;
+    const char *sql = qry->kpi_id > 0 ? "SELECT kpi_id, dims_id, at, value, flags FROM point WHERE kpi_id = ?1 AND at >= ?2 "
+                                        "AND at < ?3 ORDER BY dims_id, at"
+                                      : "SELECT kpi_id, dims_id, at, value, flags FROM point WHERE at >= ?2 AND at < ?3 "
+                                        "ORDER BY kpi_id, dims_id, at";
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
+        dims_map_free(&m);
+        return -EIO;
+    }
+    if (qry->kpi_id > 0)
+        sqlite3_bind_int64(q, 1, qry->kpi_id);
+    sqlite3_bind_int64(q, 2, qry->from_ms);
+    sqlite3_bind_int64(q, 3, qry->to_ms);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t dims_id = sqlite3_column_int64(q, 1);
+        if (dims_id < 0 || dims_id > m.max_id || !m.canon[dims_id])
+            continue;
+        struct kpi_point_row row = {
+            .kpi_id = sqlite3_column_int64(q, 0),
+            .dims = m.canon[dims_id],
+            .at_ms = sqlite3_column_int64(q, 2),
+            .value = sqlite3_column_double(q, 3),
+            .flags = sqlite3_column_int(q, 4),
+        };
+        r = cb(ctx, &row);
+        if (r != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = map_rc(rc);
+    sqlite3_finalize(q);
+    dims_map_free(&m);
+    return r;
+}
+
+static int sqlite_points_count(struct kpi_store *s, int64_t kpi_id, int64_t *ret_n)
+{
+    sqlite3_stmt *q;
+    const char *sql = kpi_id > 0 ? "SELECT count(*) FROM point WHERE kpi_id = ?1" : "SELECT count(*) FROM point";
+    if (sqlite3_prepare_v2(to_sqlite(s)->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return -EIO;
+    if (kpi_id > 0)
+        sqlite3_bind_int64(q, 1, kpi_id);
+    int r = -EIO;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        *ret_n = sqlite3_column_int64(q, 0);
+        r = 0;
+    }
+    sqlite3_finalize(q);
+    return r;
+}
+
+static const struct kpi_store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sqlite_close,
+    .schema_version = sqlite_schema_version,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .org_get = sqlite_org_get,
+    .org_set = sqlite_org_set,
+    .kpi_get = sqlite_kpi_get,
+    .kpi_list = sqlite_kpi_list,
+    .kpi_insert = sqlite_kpi_insert,
+    .kpi_update = sqlite_kpi_update,
+    .dims_intern = sqlite_dims_intern,
+    .point_put = sqlite_point_put,
+    .points_scan = sqlite_points_scan,
+    .points_count = sqlite_points_count,
+};
+
+static int migrate(struct sqlite_store *st, struct kpi_diag *diag)
+{
+    int version = 0;
+    int r = sqlite_schema_version(&st->base, &version);
+    if (r < 0)
+        return kpi_diag_set(diag, r, "database: cannot read the schema version: %s", sqlite3_errmsg(st->db));
+    int known = 0;
+    while (kpi_sqlite_migrations[known].name)
+        known++;
+    if (version > known)
+        return kpi_diag_set(diag, -EPROTO, "database schema version %d is newer than this kpi binary supports (%d); upgrade kpi",
+                            version, known);
+    for (int v = version; v < known; v++) {
+        char *err = NULL;
+        char pragma[64];
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+        if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK ||
+            sqlite3_exec(st->db, (const char *)kpi_sqlite_migrations[v].data, NULL, NULL, &err) != SQLITE_OK ||
+            sqlite3_exec(st->db, pragma, NULL, NULL, &err) != SQLITE_OK ||
+            sqlite3_exec(st->db, "COMMIT", NULL, NULL, &err) != SQLITE_OK) {
+            r = kpi_diag_set(diag, -EIO, "database: migration %s failed: %s", kpi_sqlite_migrations[v].name,
+                             err ? err : sqlite3_errmsg(st->db));
+            sqlite3_free(err);
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            return r;
+        }
+    }
+    return 0;
+}
+
+int kpi_store_open_sqlite(const char *path, bool create, struct kpi_store **ret_store, struct kpi_diag *diag)
+{
+    struct stat sb;
+    if (!create && stat(path, &sb) < 0)
+        return kpi_diag_set(diag, -ENOENT, "no database at %s (run 'kpi init' to create one)", path);
+    struct sqlite_store *st = calloc(1, sizeof(*st));
+    if (!st)
+        return -ENOMEM;
+    st->base.ops = &sqlite_ops;
+    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+    int r;
+    if (rc != SQLITE_OK) {
+        r = kpi_diag_set(diag, map_rc(rc), "cannot open database %s: %s", path,
+                         st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_busy_timeout(st->db, 10000);
+    sqlite3_extended_result_codes(st->db, 0);
+    /* The page cache is bounded (16 MiB) so memory stays flat whatever the data size. */
+    rc = sqlite3_exec(st->db,
+                      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+                      "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;",
+                      NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        r = kpi_diag_set(diag, map_rc(rc), "cannot use %s as a kpi database: %s", path, sqlite3_errmsg(st->db));
+        goto fail;
+    }
+    r = migrate(st, diag);
+    if (r < 0)
+        goto fail;
+    *ret_store = &st->base;
+    return 0;
+fail:
+    sqlite3_close(st->db);
+    free(st);
+    return r;
+}

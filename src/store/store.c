@@ -1,0 +1,201 @@
+/*
+ * Thin wrappers over the backend's function table (see store.h). They are the one place every
+ * storage call passes through, which makes them the fault-injection point of the tests: a test
+ * names an operation and after how many successful calls it should start failing.
+ */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/str.h"
+#include "kpi/tz.h"
+
+static struct {
+    char op[32];
+    unsigned after;
+    int code;
+    bool armed;
+} fault;
+
+void kpi_store_inject_fault(const char *op, unsigned after, int code)
+{
+    if (!op) {
+        fault.armed = false;
+        return;
+    }
+    snprintf(fault.op, sizeof(fault.op), "%s", op);
+    fault.after = after;
+    fault.code = code;
+    fault.armed = true;
+}
+
+static int injected(const char *op)
+{
+    if (!fault.armed || strcmp(fault.op, op) != 0)
+        return 0;
+    if (fault.after > 0) {
+        fault.after--;
+        return 0;
+    }
+    return fault.code;
+}
+
+#define CALL(op, ...)                                                                                                              \
+    do {                                                                                                                           \
+        int fault_rc_ = injected(#op);                                                                                             \
+        if (fault_rc_)                                                                                                             \
+            return fault_rc_;                                                                                                      \
+        return s->ops->op(__VA_ARGS__);                                                                                            \
+    } while (0)
+
+struct kpi_store *kpi_store_close(struct kpi_store *s)
+{
+    if (s)
+        s->ops->close(s);
+    return NULL;
+}
+
+int kpi_store_schema_version(struct kpi_store *s, int *ret_version)
+{
+    CALL(schema_version, s, ret_version);
+}
+
+int kpi_store_begin(struct kpi_store *s)
+{
+    CALL(begin, s);
+}
+
+int kpi_store_commit(struct kpi_store *s)
+{
+    CALL(commit, s);
+}
+
+int kpi_store_rollback(struct kpi_store *s)
+{
+    return s->ops->rollback(s);
+}
+
+int kpi_store_org_get(struct kpi_store *s, struct kpi_org *ret_org)
+{
+    CALL(org_get, s, ret_org);
+}
+
+int kpi_store_org_set(struct kpi_store *s, const struct kpi_org *org)
+{
+    CALL(org_set, s, org);
+}
+
+int kpi_store_kpi_get(struct kpi_store *s, const char *key, struct kpi_def *ret_def)
+{
+    CALL(kpi_get, s, key, ret_def);
+}
+
+int kpi_store_kpi_list(struct kpi_store *s, bool include_archived, struct kpi_def **ret_defs, size_t *ret_n)
+{
+    CALL(kpi_list, s, include_archived, ret_defs, ret_n);
+}
+
+void kpi_store_kpi_list_free(struct kpi_def *defs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        kpi_def_clear(&defs[i]);
+    free(defs);
+}
+
+/* Checks that apply across KPIs: the parent must exist and the parent chain must not loop back. */
+static int check_parent(struct kpi_store *s, const struct kpi_def *def, struct kpi_diag *diag)
+{
+    char key[KPI_KEY_MAX + 1];
+    if (!def->parent)
+        return 0;
+    kpi_strlcpy(key, def->parent, sizeof(key));
+    for (int depth = 0; depth < 64; depth++) {
+        if (strcmp(key, def->key) == 0)
+            return kpi_diag_set(diag, -ELOOP, "parent: '%s' would make the cascade loop back to '%s'", def->parent, def->key);
+        struct kpi_def p;
+        int r = kpi_store_kpi_get(s, key, &p);
+        if (r == -ENOENT)
+            return kpi_diag_set(diag, -EINVAL, "parent: no KPI with key '%s'", key);
+        if (r < 0)
+            return r;
+        if (!p.parent) {
+            kpi_def_clear(&p);
+            return 0;
+        }
+        kpi_strlcpy(key, p.parent, sizeof(key));
+        kpi_def_clear(&p);
+    }
+    return kpi_diag_set(diag, -ELOOP, "parent: the cascade above '%s' is deeper than 64 levels", def->key);
+}
+
+int kpi_store_kpi_insert(struct kpi_store *s, struct kpi_def *def, struct kpi_diag *diag)
+{
+    int r = kpi_def_validate(def, diag);
+    if (r < 0)
+        return r;
+    r = check_parent(s, def, diag);
+    if (r < 0)
+        return r;
+    CALL(kpi_insert, s, def, diag);
+}
+
+int kpi_store_kpi_update(struct kpi_store *s, struct kpi_def *def, struct kpi_diag *diag)
+{
+    int r = kpi_def_validate(def, diag);
+    if (r < 0)
+        return r;
+    r = check_parent(s, def, diag);
+    if (r < 0)
+        return r;
+    CALL(kpi_update, s, def, diag);
+}
+
+int kpi_store_dims_intern(struct kpi_store *s, const char *canon, int64_t *ret_id)
+{
+    CALL(dims_intern, s, canon, ret_id);
+}
+
+int kpi_store_point_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, int64_t at_ms, double value, int flags)
+{
+    if (fault.armed) {
+        int rc = injected("point_put");
+        if (rc)
+            return rc;
+    }
+    return s->ops->point_put(s, kpi_id, dims_id, at_ms, value, flags);
+}
+
+int kpi_store_points_scan(struct kpi_store *s, const struct kpi_point_query *q, kpi_point_cb cb, void *ctx)
+{
+    CALL(points_scan, s, q, cb, ctx);
+}
+
+int kpi_store_points_count(struct kpi_store *s, int64_t kpi_id, int64_t *ret_n)
+{
+    CALL(points_count, s, kpi_id, ret_n);
+}
+
+int kpi_store_calendar(struct kpi_store *s, struct kpi_calendar *ret_cal, struct kpi_diag *diag)
+{
+    struct kpi_org org;
+    int r = kpi_store_org_get(s, &org);
+    if (r < 0)
+        return kpi_diag_set(diag, r, "cannot read the organisation settings: %s", kpi_strerror(r));
+    struct kpi_tz *tz;
+    r = kpi_tz_load(org.timezone, &tz);
+    if (r < 0)
+        return kpi_diag_set(diag, r, "timezone: cannot load '%s': %s", org.timezone, kpi_strerror(r));
+    ret_cal->tz = tz;
+    ret_cal->fiscal_year_start = org.fiscal_year_start;
+    return 0;
+}
+
+void kpi_store_calendar_done(struct kpi_calendar *cal)
+{
+    if (!cal)
+        return;
+    kpi_tz_free((struct kpi_tz *)cal->tz);
+    cal->tz = NULL;
+}

@@ -1,0 +1,110 @@
+/*
+ * The storage interface. A backend (SQLite now, PostgreSQL later) is a table of function pointers,
+ * after SQLite's sqlite3_vfs; callers use only the kpi_store_* wrappers below, which are also the
+ * single place where tests inject faults. Every function returns 0 or a negative code, and fills
+ * `diag` (when given) with what went wrong and where.
+ *
+ * Writes happen inside explicit transactions (begin/commit/rollback) so that a batch is applied
+ * whole or not at all. A committed transaction survives a crash of the process (SQLite: WAL).
+ */
+#ifndef KPI_STORE_H
+#define KPI_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpi/error.h"
+#include "kpi/model.h"
+#include "kpi/period.h"
+
+#define KPI_ORG_NAME_MAX 200
+#define KPI_TZ_NAME_MAX 64
+
+/* The schema version this binary knows. */
+#define KPI_SCHEMA_VERSION 1
+
+/* Bit flags of a stored point. */
+#define KPI_POINT_DATE 1 /* `at` was given as a date: stored as that day's local midnight */
+
+struct kpi_org {
+    char name[KPI_ORG_NAME_MAX + 1];
+    char timezone[KPI_TZ_NAME_MAX + 1];
+    int fiscal_year_start;
+};
+
+struct kpi_point_query {
+    int64_t kpi_id;
+    int64_t from_ms;  /* inclusive; INT64_MIN for no bound */
+    int64_t to_ms;    /* exclusive; INT64_MAX for no bound */
+    const char *dims; /* canonical filter: points whose dims include all these pairs; NULL or "" = all */
+};
+
+struct kpi_point_row {
+    int64_t kpi_id;
+    const char *dims; /* canonical form */
+    int64_t at_ms;
+    double value;
+    int flags;
+};
+
+/* Return non-zero from the callback to stop the scan (that value is returned). */
+typedef int (*kpi_point_cb)(void *ctx, const struct kpi_point_row *row);
+
+struct kpi_store;
+
+struct kpi_store_ops {
+    const char *name;
+    void (*close)(struct kpi_store *s);
+    int (*schema_version)(struct kpi_store *s, int *ret_version);
+    int (*begin)(struct kpi_store *s);
+    int (*commit)(struct kpi_store *s);
+    int (*rollback)(struct kpi_store *s);
+    int (*org_get)(struct kpi_store *s, struct kpi_org *ret_org);
+    int (*org_set)(struct kpi_store *s, const struct kpi_org *org);
+    int (*kpi_get)(struct kpi_store *s, const char *key, struct kpi_def *ret_def);
+    int (*kpi_list)(struct kpi_store *s, bool include_archived, struct kpi_def **ret_defs, size_t *ret_n);
+    int (*kpi_insert)(struct kpi_store *s, struct kpi_def *def, struct kpi_diag *diag);
+    int (*kpi_update)(struct kpi_store *s, struct kpi_def *def, struct kpi_diag *diag);
+    int (*dims_intern)(struct kpi_store *s, const char *canon, int64_t *ret_id);
+    int (*point_put)(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, int64_t at_ms, double value, int flags);
+    int (*points_scan)(struct kpi_store *s, const struct kpi_point_query *q, kpi_point_cb cb, void *ctx);
+    int (*points_count)(struct kpi_store *s, int64_t kpi_id, int64_t *ret_n);
+};
+
+struct kpi_store {
+    const struct kpi_store_ops *ops;
+};
+
+/* Opens (and, with create, creates) the database at path and brings its schema up to date.
+ * -ENOENT: no database and !create; -EPROTO: the schema is newer than this binary. */
+int kpi_store_open_sqlite(const char *path, bool create, struct kpi_store **ret_store, struct kpi_diag *diag);
+struct kpi_store *kpi_store_close(struct kpi_store *s);
+
+int kpi_store_schema_version(struct kpi_store *s, int *ret_version);
+int kpi_store_begin(struct kpi_store *s);
+int kpi_store_commit(struct kpi_store *s);
+int kpi_store_rollback(struct kpi_store *s);
+int kpi_store_org_get(struct kpi_store *s, struct kpi_org *ret_org);
+int kpi_store_org_set(struct kpi_store *s, const struct kpi_org *org);
+int kpi_store_kpi_get(struct kpi_store *s, const char *key, struct kpi_def *ret_def);
+int kpi_store_kpi_list(struct kpi_store *s, bool include_archived, struct kpi_def **ret_defs, size_t *ret_n);
+void kpi_store_kpi_list_free(struct kpi_def *defs, size_t n);
+/* Validates (kpi_def_validate plus: parent exists) and inserts; sets def->id. -EEXIST when the key
+ * is taken. */
+int kpi_store_kpi_insert(struct kpi_store *s, struct kpi_def *def, struct kpi_diag *diag);
+int kpi_store_kpi_update(struct kpi_store *s, struct kpi_def *def, struct kpi_diag *diag);
+int kpi_store_dims_intern(struct kpi_store *s, const char *canon, int64_t *ret_id);
+int kpi_store_point_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, int64_t at_ms, double value, int flags);
+int kpi_store_points_scan(struct kpi_store *s, const struct kpi_point_query *q, kpi_point_cb cb, void *ctx);
+int kpi_store_points_count(struct kpi_store *s, int64_t kpi_id, int64_t *ret_n);
+
+/* The organisation calendar: loads the org's time zone. Free with kpi_store_calendar_done. */
+int kpi_store_calendar(struct kpi_store *s, struct kpi_calendar *ret_cal, struct kpi_diag *diag);
+void kpi_store_calendar_done(struct kpi_calendar *cal);
+
+/* Test hook: when set, the wrapper named `op` ("point_put", "commit", ...) fails with `code` after
+ * `after` successful calls. */
+void kpi_store_inject_fault(const char *op, unsigned after, int code);
+
+#endif
