@@ -43,8 +43,8 @@ struct kpi_csv_field {
 };
 
 /* max_field: longest field in bytes (after unescaping); max_fields: most fields in one record;
- * 0 selects the _DEFAULT above. The buffer is 256 KiB and grows only for a single record longer
- * than that, up to about 2 * max_field * max_fields bytes. */
+ * 0 selects the _DEFAULT above. The buffer grows to 256 KiB as input comes in, and beyond that only
+ * for a single record longer than that, up to about 2 * max_field * max_fields bytes. */
 int kpi_csv_new(kpi_csv_read_fn read, void *ctx, size_t max_field, size_t max_fields, struct kpi_csv **ret_csv);
 struct kpi_csv *kpi_csv_free(struct kpi_csv *c);
 

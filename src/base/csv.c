@@ -1,8 +1,9 @@
 /*
  * Streaming RFC 4180 CSV reader (see kpi/csv.h), the hot path of `kpi import`.
  *
- * Input arrives through the caller's read function into one buffer (256 KiB, grown only for a
- * single record longer than that, which the field limits bound). A record is parsed in place by a
+ * Input arrives through the caller's read function into one buffer: 16 KiB at first, doubled up to
+ * 256 KiB while the input keeps filling it, and grown beyond that only for a single record longer
+ * than that, which the field limits bound. A record is parsed in place by a
  * small state machine that can stop at the end of the buffered bytes and resume after a refill, so
  * a record may span any number of refills whatever the chunking of the input. Unquoted fields, and
  * quoted ones without "" escapes, point straight into the buffer; quoted fields with escapes are
@@ -20,6 +21,7 @@
 
 #include "base/buf.h"
 
+#define CSV_BUF_FIRST (16 * 1024)
 #define CSV_BUF_SIZE (256 * 1024)
 #define CSV_SLACK 64
 
@@ -102,7 +104,7 @@ int kpi_csv_new(kpi_csv_read_fn read, void *ctx, size_t max_field, size_t max_fi
     c->ctx = ctx;
     c->max_field = max_field;
     c->max_fields = max_fields;
-    c->cap = CSV_BUF_SIZE;
+    c->cap = CSV_BUF_FIRST;
     c->cap_max = bound > CSV_BUF_SIZE ? bound : CSV_BUF_SIZE;
     c->line = 1;
     kpi_buf_init(&c->scratch, scratch_max);
@@ -139,10 +141,30 @@ uint64_t kpi_csv_offset(const struct kpi_csv *c)
     return c->base + c->pos;
 }
 
-/* Reads more input after the buffered bytes, first moving the current record to the front when
- * the free tail is short, and growing the buffer when one record fills it. */
+static int csv_grow(struct kpi_csv *c)
+{
+    if (c->cap >= c->cap_max)
+        return -E2BIG; /* not reached: the field limits stop a record first */
+    size_t cap = c->cap > c->cap_max / 2 ? c->cap_max : c->cap * 2;
+    char *b = realloc(c->buf, cap);
+    if (!b)
+        return -ENOMEM;
+    c->buf = b;
+    c->cap = cap;
+    return 0;
+}
+
+/* Reads more input after the buffered bytes. The buffer doubles up to CSV_BUF_SIZE while the input
+ * keeps filling it (small inputs stay small); the current record moves to the front when the free
+ * tail is short; past CSV_BUF_SIZE the buffer grows only when one record fills it. */
 static int csv_fill(struct kpi_csv *c)
 {
+    int r;
+    if (c->end == c->cap && c->cap < CSV_BUF_SIZE) {
+        r = csv_grow(c);
+        if (r < 0)
+            return r;
+    }
     if (c->pos > 0 && (c->pos == c->end || c->cap - c->end < c->cap / 2)) {
         memmove(c->buf, c->buf + c->pos, c->end - c->pos);
         c->base += c->pos;
@@ -150,14 +172,9 @@ static int csv_fill(struct kpi_csv *c)
         c->pos = 0;
     }
     if (c->end == c->cap) {
-        if (c->cap >= c->cap_max)
-            return -E2BIG; /* not reached: the field limits stop a record first */
-        size_t cap = c->cap > c->cap_max / 2 ? c->cap_max : c->cap * 2;
-        char *b = realloc(c->buf, cap);
-        if (!b)
-            return -ENOMEM;
-        c->buf = b;
-        c->cap = cap;
+        r = csv_grow(c);
+        if (r < 0)
+            return r;
     }
     size_t room = c->cap - c->end;
     ssize_t got = c->read(c->ctx, c->buf + c->end, room);
@@ -272,8 +289,8 @@ static size_t csv_quoted_len(const struct kpi_csv *c, size_t upto)
 
 static int csv_field_too_long(struct kpi_csv *c, size_t at, struct kpi_diag *diag)
 {
-    int r = kpi_diag_set(diag, -E2BIG, "line %" PRIu64 ", column %zu: field longer than %zu bytes", c->line + c->field_nl,
-                         c->n + 1, c->max_field);
+    int r = kpi_diag_set(diag, -E2BIG, "line %" PRIu64 ", column %zu: field longer than %zu bytes", c->line + c->field_nl, c->n + 1,
+                         c->max_field);
     csv_fail(c, at);
     return r;
 }
@@ -412,8 +429,8 @@ static int csv_parse(struct kpi_csv *c, struct kpi_diag *diag)
         case ST_TERM:
             if (*p == ',') {
                 if (n == c->max_fields) {
-                    r = kpi_diag_set(diag, -E2BIG, "line %" PRIu64 ", column %zu: more than %zu fields", c->line + c->nl,
-                                     n + 1, c->max_fields);
+                    r = kpi_diag_set(diag, -E2BIG, "line %" PRIu64 ", column %zu: more than %zu fields", c->line + c->nl, n + 1,
+                                     c->max_fields);
                     csv_fail(c, (size_t)(p - rec));
                     return r;
                 }

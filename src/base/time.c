@@ -56,21 +56,28 @@ int64_t kpi_days_from_civil(int y, int m, int d)
      * 400-year Gregorian cycle of 146097 days. */
     int64_t yy = (int64_t)y - (m <= 2);
     int64_t era = kpi_floor_div(yy, 400);
-    int64_t yoe = yy - era * 400;                                 /* [0, 399] */
-    int64_t mp = (m + 9) % 12;                                    /* March = 0 */
-    int64_t doy = (153 * mp + 2) / 5 + d - 1;                     /* [0, 365] */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          /* [0, 146096] */
-    return era * 146097 + doe - 719468;                           /* 719468: 0000-03-01 to 1970-01-01 */
+    int64_t yoe = yy - era * 400;                        /* [0, 399] */
+    int64_t mp = (m + 9) % 12;                           /* March = 0 */
+    int64_t doy = (153 * mp + 2) / 5 + d - 1;            /* [0, 365] */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; /* [0, 146096] */
+    return era * 146097 + doe - 719468;                  /* 719468: 0000-03-01 to 1970-01-01 */
 }
 
 void kpi_civil_from_days(int64_t days, int *ret_y, int *ret_m, int *ret_d)
 {
+    /* Saturate some 180 million years out, so that the year always fits an int; no caller that
+     * validates its input gets anywhere near. */
+    const int64_t limit = INT64_C(1) << 36;
+    if (days > limit)
+        days = limit;
+    if (days < -limit)
+        days = -limit;
     int64_t z = days + 719468;
     int64_t era = kpi_floor_div(z, 146097);
-    int64_t doe = z - era * 146097;                                     /* [0, 146096] */
+    int64_t doe = z - era * 146097;                                      /* [0, 146096] */
     int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);              /* [0, 365] */
-    int64_t mp = (5 * doy + 2) / 153;                                   /* [0, 11] */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+    int64_t mp = (5 * doy + 2) / 153;                                    /* [0, 11] */
     int64_t d = doy - (153 * mp + 2) / 5 + 1;
     int64_t m = mp < 10 ? mp + 3 : mp - 9;
     int64_t y = yoe + era * 400 + (m <= 2);
@@ -200,7 +207,7 @@ void kpi_date_format(int64_t day, char *buf, size_t size)
 static void format_local(int64_t local_ms, const char *tail, char *buf, size_t size)
 {
     int64_t day = kpi_floor_div(local_ms, KPI_MS_PER_DAY);
-    int64_t ms_of_day = local_ms - day * KPI_MS_PER_DAY;
+    int64_t ms_of_day = kpi_floor_mod(local_ms, KPI_MS_PER_DAY);
     int y, m, d;
     kpi_civil_from_days(day, &y, &m, &d);
     int hh = (int)(ms_of_day / 3600000);

@@ -345,8 +345,12 @@ int64_t kpi_tz_local_to_utc(const struct kpi_tz *tz, int64_t local_s)
     const int64_t limit = INT64_C(1) << 52;
     if (!tz)
         return local_s;
-    if (local_s > limit || local_s < -limit)
-        return local_s - kpi_tz_offset_at(tz, local_s);
+    if (local_s > limit || local_s < -limit) {
+        int64_t u;
+        if (__builtin_sub_overflow(local_s, (int64_t)kpi_tz_offset_at(tz, local_s), &u))
+            return local_s; /* saturate at the ends of int64_t */
+        return u;
+    }
 
     /* Walk the intervals of constant offset that can contain a solution u (u + offset(u) ==
      * local_s): since |offset| <= MAX_OFFSET_S, u lies within that distance of local_s. Intervals

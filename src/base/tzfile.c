@@ -30,8 +30,8 @@ static bool name_is_valid(const char *name)
         return false;
     for (size_t i = 0; i < len; i++) {
         char c = name[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '_' ||
-                  c == '-' || c == '+';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' || c == '_' || c == '-' ||
+                  c == '+';
         if (!ok)
             return false;
     }

@@ -119,29 +119,38 @@ const struct cli_command cli_commands[] = {
      "  --json               print {kpi, granularity, rows: [{period, start, end, value, points}]}\n" COMMON_HELP},
     {"apply", cmd_apply, "create or update KPIs from a YAML file",
      "usage: kpi apply FILE.yaml [--dry-run]\n\n"
-     "Definitions as code: makes the database match the KPIs of the file. KPIs in the file are\n"
-     "created or updated; KPIs not in the file are left alone. Prints the changes (+ created,\n"
-     "~ updated with each field's old and new value). Applying the same file twice changes nothing.\n"
-     "The whole file is validated first; on any error nothing is changed.\n\n"
+     "Definitions as code: makes the database match the KPIs of the file (- reads standard input;\n"
+     "at most 16 MiB and 10,000 KPIs). KPIs in the file are created or updated; KPIs not in the\n"
+     "file are left alone. Prints the changes (+ created, ~ updated with each field's old and new\n"
+     "value). Applying the same file twice changes nothing. The whole file is validated first and\n"
+     "all changes are made in one transaction: on any error nothing is changed, and the error\n"
+     "gives FILE:LINE:COLUMN. The format is described in docs/definitions-as-code.md.\n\n"
      "Options:\n"
-     "  --dry-run            show the changes without making them\n"
+     "  --dry-run            show the changes without making them (they are checked, then\n"
+     "                       rolled back)\n"
      "  --json               print the changes as JSON\n" COMMON_HELP},
     {"dump", cmd_dump, "write the KPI definitions as YAML",
      "usage: kpi dump [--output FILE] [--all]\n\n"
-     "Writes every KPI definition in the YAML format that 'kpi apply' reads.\n\n"
+     "Writes every KPI definition in the YAML format that 'kpi apply' reads, with only the\n"
+     "fields that differ from their defaults; applying the output changes nothing.\n\n"
      "Options:\n"
      "  --output FILE        write to FILE instead of standard output\n"
      "  --all                include archived KPIs\n" COMMON_HELP},
     {"demo", cmd_demo, "seed a demo organisation",
-     "usage: kpi demo [--seed N] [--years N] [--today DATE]\n\n"
-     "Fills the database (created if missing) with a realistic demo organisation: teams, owners,\n"
-     "about 40 KPIs across sales, marketing, finance, SaaS, customer success, HR and operations,\n"
-     "and 3 years of history with trend, seasonality, noise and a few incidents. The same seed\n"
-     "always gives the same data. Refuses to run on a database that already has KPIs.\n\n"
+     "usage: kpi demo [--seed N] [--years N] [--today DATE] [--json]\n\n"
+     "Fills the database (created if missing) with a realistic demo organisation, Acme Analytics\n"
+     "(time zone Europe/Berlin, fiscal year from January): owners, about 40 KPIs across sales,\n"
+     "marketing, finance, SaaS, customer success, HR and operations, and years of history with\n"
+     "trend, weekly and annual seasonality, noise and a few incidents (a paid campaign, the loss of\n"
+     "the biggest customer, an outage week). The history holds exactly 12 x N months, the last one\n"
+     "ending on --today. The same seed and --today always give the same points.\n\n"
+     "Refuses (exit 1) to run on a database that already has KPIs, so real data is never mixed\n"
+     "with made-up data. Everything is written in one transaction.\n\n"
      "Options:\n"
      "  --seed N             random seed (default 42)\n"
      "  --years N            years of history, 1-10 (default 3)\n"
-     "  --today DATE         last day of history (default: today)\n" COMMON_HELP},
+     "  --today DATE         last day of history, YYYY-MM-DD (default: today in Europe/Berlin)\n"
+     "  --json               print the summary, incident dates and intended targets as JSON\n" COMMON_HELP},
     {"help", cmd_help, "show help for a command", "usage: kpi help [COMMAND]\n"},
     {0},
 };

@@ -22,8 +22,8 @@
 #define SHIFT_MAX INT64_C(4000000)
 
 static const char *const gran_names[KPI_GRAN__COUNT] = {
-    [KPI_GRAN_DAY] = "day", [KPI_GRAN_WEEK] = "week", [KPI_GRAN_MONTH] = "month", [KPI_GRAN_QUARTER] = "quarter",
-    [KPI_GRAN_YEAR] = "year",
+    [KPI_GRAN_DAY] = "day",         [KPI_GRAN_WEEK] = "week", [KPI_GRAN_MONTH] = "month",
+    [KPI_GRAN_QUARTER] = "quarter", [KPI_GRAN_YEAR] = "year",
 };
 
 const char *kpi_granularity_to_string(enum kpi_granularity g)

@@ -2,8 +2,8 @@
  * CSV import and single-point writes (see ingest.h).
  *
  * An import runs in one transaction. Rows are validated as they stream in; valid rows are
- * buffered, sorted by (kpi, dims, at) and written in batches, which keeps the B-tree writes local
- * (several times faster than writing in file order). The first bad row stops the writing but not
+ * buffered, sorted by (kpi, dims, at) and written a series at a time, so that the store merges
+ * each series' new points into its chunks with a few row writes (see store/chunk.h). The first bad row stops the writing but not
  * the reading, so the report lists every bad row; then the transaction is rolled back and nothing
  * is written. Memory is bounded: one CSV buffer, one batch, and capped lookup caches.
  */
@@ -17,7 +17,7 @@
 #include "base/str.h"
 #include "base/strmap.h"
 
-#define BATCH_ROWS 65536
+#define BATCH_ROWS 262144
 #define KEY_CACHE_MAX 100000
 #define DIMS_CACHE_MAX 200000
 /* A KPI id cached as negative means the KPI cannot take points (derived or archived); these codes
@@ -42,6 +42,7 @@ struct import {
     struct kpi_strmap dims;
     struct pending *batch;
     size_t n_batch;
+    struct kpi_point_write *run; /* one series of the batch, as the store takes it */
     uint32_t seq;
     struct kpi_ingest_report *report;
     size_t n_columns;
@@ -134,15 +135,22 @@ static int flush(struct import *im)
     if (im->n_batch == 0)
         return 0;
     qsort(im->batch, im->n_batch, sizeof(*im->batch), pending_cmp);
-    for (size_t i = 0; i < im->n_batch; i++) {
-        const struct pending *p = &im->batch[i];
-        /* Of duplicates (same kpi, dims, at) in one batch only the last in file order is written. */
-        if (i + 1 < im->n_batch && p[1].kpi_id == p->kpi_id && p[1].dims_id == p->dims_id && p[1].at_ms == p->at_ms)
-            continue;
-        int r = kpi_store_point_put(im->store, p->kpi_id, p->dims_id, p->at_ms, p->value, p->flags);
+    size_t i = 0;
+    while (i < im->n_batch) {
+        /* One series: the same kpi and dims. Of duplicate instants only the last in file order is
+         * kept (the sort puts it last). */
+        size_t n = 0;
+        const struct pending *first = &im->batch[i];
+        for (; i < im->n_batch && im->batch[i].kpi_id == first->kpi_id && im->batch[i].dims_id == first->dims_id; i++) {
+            const struct pending *p = &im->batch[i];
+            if (i + 1 < im->n_batch && p[1].kpi_id == p->kpi_id && p[1].dims_id == p->dims_id && p[1].at_ms == p->at_ms)
+                continue;
+            im->run[n++] = (struct kpi_point_write){p->at_ms, p->value, p->flags};
+        }
+        int r = kpi_store_points_put(im->store, first->kpi_id, first->dims_id, im->run, n);
         if (r < 0)
             return r;
-        im->report->written++;
+        im->report->written += n;
     }
     im->n_batch = 0;
     return 0;
@@ -267,7 +275,8 @@ int kpi_ingest_csv(struct kpi_store *s, const struct kpi_calendar *cal, kpi_csv_
     bool in_tx = false;
     int r;
     im.batch = malloc(BATCH_ROWS * sizeof(*im.batch));
-    if (!im.batch) {
+    im.run = malloc(BATCH_ROWS * sizeof(*im.run));
+    if (!im.batch || !im.run) {
         r = -ENOMEM;
         goto out;
     }
@@ -352,6 +361,7 @@ out:
     }
     kpi_csv_free(csv);
     free(im.batch);
+    free(im.run);
     kpi_strmap_free(&im.kpis);
     kpi_strmap_free(&im.dims);
     return r;

@@ -20,12 +20,17 @@
 #include "base/embed.h"
 #include "base/str.h"
 #include "kpi/dims.h"
+#include "store/chunk.h"
 #include "store/store.h"
 
 extern const struct kpi_embedded kpi_sqlite_migrations[];
 
 enum stmt_id {
-    ST_POINT_PUT,
+    ST_CHUNK_FLOOR,
+    ST_CHUNK_CEIL,
+    ST_CHUNK_NEXT,
+    ST_CHUNK_DEL,
+    ST_CHUNK_PUT,
     ST_DIMS_GET,
     ST_DIMS_ADD,
     ST_KPI_GET,
@@ -33,8 +38,13 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[ST__COUNT] = {
-    [ST_POINT_PUT] = "INSERT INTO point (kpi_id, dims_id, at, value, flags) VALUES (?1, ?2, ?3, ?4, ?5) "
-                     "ON CONFLICT (kpi_id, dims_id, at) DO UPDATE SET value = excluded.value, flags = excluded.flags",
+    [ST_CHUNK_FLOOR] = "SELECT start, data FROM chunk WHERE kpi_id = ?1 AND dims_id = ?2 AND start <= ?3 "
+                       "ORDER BY start DESC LIMIT 1",
+    [ST_CHUNK_CEIL] = "SELECT start, data FROM chunk WHERE kpi_id = ?1 AND dims_id = ?2 AND start > ?3 "
+                      "ORDER BY start LIMIT 1",
+    [ST_CHUNK_NEXT] = "SELECT start FROM chunk WHERE kpi_id = ?1 AND dims_id = ?2 AND start > ?3 ORDER BY start LIMIT 1",
+    [ST_CHUNK_DEL] = "DELETE FROM chunk WHERE kpi_id = ?1 AND dims_id = ?2 AND start = ?3",
+    [ST_CHUNK_PUT] = "INSERT OR REPLACE INTO chunk (kpi_id, dims_id, start, last, n, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_DIMS_GET] = "SELECT id FROM dims WHERE canon = ?1",
     [ST_DIMS_ADD] = "INSERT INTO dims (canon) VALUES (?1)",
     [ST_KPI_GET] = "SELECT id, key, name, description, unit, format, decimals, direction, aggregation, granularity, "
@@ -46,6 +56,11 @@ struct sqlite_store {
     struct kpi_store base;
     sqlite3 *db;
     sqlite3_stmt *stmts[ST__COUNT];
+    /* Scratch space for chunk merges, reused across writes. */
+    struct kpi_point_write *old, *merged;
+    size_t old_cap, merged_cap;
+    uint8_t *blob;
+    size_t blob_cap;
 };
 
 static struct sqlite_store *to_sqlite(struct kpi_store *s)
@@ -108,6 +123,9 @@ static void sqlite_close(struct kpi_store *s)
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(st->stmts[i]);
     sqlite3_close(st->db);
+    free(st->old);
+    free(st->merged);
+    free(st->blob);
     free(st);
 }
 
@@ -411,24 +429,136 @@ static int sqlite_dims_intern(struct kpi_store *s, const char *canon, int64_t *r
     return 0;
 }
 
-static int sqlite_point_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, int64_t at_ms, double value, int flags)
+static int reserve(void **p, size_t *cap, size_t want, size_t size)
 {
-    struct sqlite_store *st = to_sqlite(s);
-    sqlite3_stmt *q = st->stmts[ST_POINT_PUT];
-    if (!q) {
-        q = stmt(st, ST_POINT_PUT);
-        if (!q)
-            return -EIO;
-    }
-    /* Hot path of every import: rebinding every parameter makes clear_bindings unnecessary. */
+    if (want <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 1024;
+    while (n < want)
+        n *= 2;
+    void *grown = realloc(*p, n * size);
+    if (!grown)
+        return -ENOMEM;
+    *p = grown;
+    *cap = n;
+    return 0;
+}
+
+/* Loads the chunk found by a FLOOR/CEIL statement (already bound and stepped to a row). */
+static int load_chunk(struct sqlite_store *st, sqlite3_stmt *q, int64_t *ret_start, size_t *ret_n)
+{
+    const uint8_t *blob = sqlite3_column_blob(q, 1);
+    size_t len = (size_t)sqlite3_column_bytes(q, 1);
+    int r = reserve((void **)&st->old, &st->old_cap, len / KPI_CHUNK_RECORD + 1, sizeof(*st->old));
+    if (r < 0)
+        return r;
+    *ret_start = sqlite3_column_int64(q, 0);
+    return kpi_chunk_decode(blob, len, st->old, st->old_cap, ret_n) < 0 ? -EIO : 0;
+}
+
+static int write_chunk(struct sqlite_store *st, int64_t kpi_id, int64_t dims_id, const struct kpi_point_write *pts, size_t n)
+{
+    int r = reserve((void **)&st->blob, &st->blob_cap, n * KPI_CHUNK_RECORD, 1);
+    if (r < 0)
+        return r;
+    kpi_chunk_encode(pts, n, st->blob);
+    sqlite3_stmt *q = stmt(st, ST_CHUNK_PUT);
+    if (!q)
+        return -EIO;
     sqlite3_bind_int64(q, 1, kpi_id);
     sqlite3_bind_int64(q, 2, dims_id);
-    sqlite3_bind_int64(q, 3, at_ms);
-    sqlite3_bind_double(q, 4, value);
-    sqlite3_bind_int(q, 5, flags);
+    sqlite3_bind_int64(q, 3, pts[0].at_ms);
+    sqlite3_bind_int64(q, 4, pts[n - 1].at_ms);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)n);
+    sqlite3_bind_blob(q, 6, st->blob, (int)(n * KPI_CHUNK_RECORD), SQLITE_STATIC);
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
     return rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+/* Writes a run of points (sorted, unique instants) into one series. Each step takes the chunk
+ * that holds the first pending point (the last chunk starting at or before it, else the series'
+ * first chunk), merges every pending point that falls before the next chunk, and writes the
+ * result back, split in pieces when it grew past KPI_CHUNK_MAX. */
+static int sqlite_points_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, const struct kpi_point_write *pts, size_t n)
+{
+    struct sqlite_store *st = to_sqlite(s);
+    size_t i = 0;
+    while (i < n) {
+        int64_t t = pts[i].at_ms;
+        bool found = false;
+        int64_t start = 0;
+        size_t n_old = 0;
+        int r = 0, rc;
+        for (int which = 0; which < 2 && !found; which++) {
+            sqlite3_stmt *q = stmt(st, which == 0 ? ST_CHUNK_FLOOR : ST_CHUNK_CEIL);
+            if (!q)
+                return -EIO;
+            sqlite3_bind_int64(q, 1, kpi_id);
+            sqlite3_bind_int64(q, 2, dims_id);
+            sqlite3_bind_int64(q, 3, t);
+            rc = sqlite3_step(q);
+            if (rc == SQLITE_ROW) {
+                found = true;
+                r = load_chunk(st, q, &start, &n_old);
+            } else if (rc != SQLITE_DONE) {
+                r = map_rc(rc);
+            }
+            sqlite3_reset(q);
+            if (r < 0)
+                return r;
+        }
+        /* Pending points up to the next chunk belong to this one. */
+        int64_t upper = INT64_MAX;
+        if (found) {
+            sqlite3_stmt *q = stmt(st, ST_CHUNK_NEXT);
+            if (!q)
+                return -EIO;
+            sqlite3_bind_int64(q, 1, kpi_id);
+            sqlite3_bind_int64(q, 2, dims_id);
+            sqlite3_bind_int64(q, 3, start);
+            rc = sqlite3_step(q);
+            if (rc == SQLITE_ROW)
+                upper = sqlite3_column_int64(q, 0);
+            else if (rc != SQLITE_DONE)
+                r = map_rc(rc);
+            sqlite3_reset(q);
+            if (r < 0)
+                return r;
+        }
+        size_t j = i;
+        while (j < n && pts[j].at_ms < upper)
+            j++;
+        r = reserve((void **)&st->merged, &st->merged_cap, n_old + (j - i), sizeof(*st->merged));
+        if (r < 0)
+            return r;
+        size_t m = kpi_chunk_merge(st->old, n_old, pts + i, j - i, st->merged);
+        if (found && st->merged[0].at_ms != start) {
+            sqlite3_stmt *q = stmt(st, ST_CHUNK_DEL);
+            if (!q)
+                return -EIO;
+            sqlite3_bind_int64(q, 1, kpi_id);
+            sqlite3_bind_int64(q, 2, dims_id);
+            sqlite3_bind_int64(q, 3, start);
+            rc = sqlite3_step(q);
+            sqlite3_reset(q);
+            if (rc != SQLITE_DONE)
+                return map_rc(rc);
+        }
+        size_t *starts = malloc((m / KPI_CHUNK_TARGET + 1) * sizeof(*starts));
+        if (!starts)
+            return -ENOMEM;
+        size_t pieces = kpi_chunk_split(m, starts);
+        for (size_t p = 0; p < pieces && r == 0; p++) {
+            size_t end = p + 1 < pieces ? starts[p + 1] : m;
+            r = write_chunk(st, kpi_id, dims_id, st->merged + starts[p], end - starts[p]);
+        }
+        free(starts);
+        if (r < 0)
+            return r;
+        i = j;
+    }
+    return 0;
 }
 
 /* The dims table is small (distinct label sets), so a scan loads it whole and filters in C. */
@@ -490,10 +620,10 @@ static int sqlite_points_scan(struct kpi_store *s, const struct kpi_point_query 
     int r = dims_map_load(st, qry->dims, &m);
     if (r < 0)
         return r;
-    const char *sql = qry->kpi_id > 0 ? "SELECT kpi_id, dims_id, at, value, flags FROM point WHERE kpi_id = ?1 AND at >= ?2 "
-                                        "AND at < ?3 ORDER BY dims_id, at"
-                                      : "SELECT kpi_id, dims_id, at, value, flags FROM point WHERE at >= ?2 AND at < ?3 "
-                                        "ORDER BY kpi_id, dims_id, at";
+    const char *sql = qry->kpi_id > 0 ? "SELECT kpi_id, dims_id, data FROM chunk WHERE kpi_id = ?1 AND start < ?3 "
+                                        "AND last >= ?2 ORDER BY dims_id, start"
+                                      : "SELECT kpi_id, dims_id, data FROM chunk WHERE start < ?3 AND last >= ?2 "
+                                        "ORDER BY kpi_id, dims_id, start";
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
         dims_map_free(&m);
@@ -503,24 +633,31 @@ static int sqlite_points_scan(struct kpi_store *s, const struct kpi_point_query 
         sqlite3_bind_int64(q, 1, qry->kpi_id);
     sqlite3_bind_int64(q, 2, qry->from_ms);
     sqlite3_bind_int64(q, 3, qry->to_ms);
+    struct kpi_point_write *pts = NULL;
+    size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         int64_t dims_id = sqlite3_column_int64(q, 1);
         if (dims_id < 0 || dims_id > m.max_id || !m.canon[dims_id])
             continue;
-        struct kpi_point_row row = {
-            .kpi_id = sqlite3_column_int64(q, 0),
-            .dims = m.canon[dims_id],
-            .at_ms = sqlite3_column_int64(q, 2),
-            .value = sqlite3_column_double(q, 3),
-            .flags = sqlite3_column_int(q, 4),
-        };
-        r = cb(ctx, &row);
-        if (r != 0)
-            break;
+        const uint8_t *blob = sqlite3_column_blob(q, 2);
+        size_t len = (size_t)sqlite3_column_bytes(q, 2), n;
+        r = reserve((void **)&pts, &cap, len / KPI_CHUNK_RECORD + 1, sizeof(*pts));
+        if (r == 0 && kpi_chunk_decode(blob, len, pts, cap, &n) < 0)
+            r = -EIO;
+        struct kpi_point_row row = {.kpi_id = sqlite3_column_int64(q, 0), .dims = m.canon[dims_id]};
+        for (size_t k = 0; r == 0 && k < n; k++) {
+            if (pts[k].at_ms < qry->from_ms || pts[k].at_ms >= qry->to_ms)
+                continue;
+            row.at_ms = pts[k].at_ms;
+            row.value = pts[k].value;
+            row.flags = pts[k].flags;
+            r = cb(ctx, &row);
+        }
     }
     if (r == 0 && rc != SQLITE_DONE)
         r = map_rc(rc);
+    free(pts);
     sqlite3_finalize(q);
     dims_map_free(&m);
     return r;
@@ -529,7 +666,8 @@ static int sqlite_points_scan(struct kpi_store *s, const struct kpi_point_query 
 static int sqlite_points_count(struct kpi_store *s, int64_t kpi_id, int64_t *ret_n)
 {
     sqlite3_stmt *q;
-    const char *sql = kpi_id > 0 ? "SELECT count(*) FROM point WHERE kpi_id = ?1" : "SELECT count(*) FROM point";
+    const char *sql =
+        kpi_id > 0 ? "SELECT coalesce(sum(n), 0) FROM chunk WHERE kpi_id = ?1" : "SELECT coalesce(sum(n), 0) FROM chunk";
     if (sqlite3_prepare_v2(to_sqlite(s)->db, sql, -1, &q, NULL) != SQLITE_OK)
         return -EIO;
     if (kpi_id > 0)
@@ -557,7 +695,7 @@ static const struct kpi_store_ops sqlite_ops = {
     .kpi_insert = sqlite_kpi_insert,
     .kpi_update = sqlite_kpi_update,
     .dims_intern = sqlite_dims_intern,
-    .point_put = sqlite_point_put,
+    .points_put = sqlite_points_put,
     .points_scan = sqlite_points_scan,
     .points_count = sqlite_points_count,
 };
@@ -612,8 +750,9 @@ int kpi_store_open_sqlite(const char *path, bool create, struct kpi_store **ret_
     sqlite3_busy_timeout(st->db, 10000);
     sqlite3_extended_result_codes(st->db, 0);
     /* The page cache is bounded (16 MiB) so memory stays flat whatever the data size. */
+    /* The page size only takes effect on a new, empty database, before WAL mode is set. */
     rc = sqlite3_exec(st->db,
-                      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+                      "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
                       "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;",
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK) {

@@ -157,14 +157,15 @@ int kpi_store_dims_intern(struct kpi_store *s, const char *canon, int64_t *ret_i
     CALL(dims_intern, s, canon, ret_id);
 }
 
+int kpi_store_points_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, const struct kpi_point_write *pts, size_t n)
+{
+    CALL(points_put, s, kpi_id, dims_id, pts, n);
+}
+
 int kpi_store_point_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, int64_t at_ms, double value, int flags)
 {
-    if (fault.armed) {
-        int rc = injected("point_put");
-        if (rc)
-            return rc;
-    }
-    return s->ops->point_put(s, kpi_id, dims_id, at_ms, value, flags);
+    struct kpi_point_write p = {at_ms, value, flags};
+    return kpi_store_points_put(s, kpi_id, dims_id, &p, 1);
 }
 
 int kpi_store_points_scan(struct kpi_store *s, const struct kpi_point_query *q, kpi_point_cb cb, void *ctx)

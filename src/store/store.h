@@ -48,6 +48,13 @@ struct kpi_point_row {
     int flags;
 };
 
+/* One point to write into a series (a KPI and one set of dims). */
+struct kpi_point_write {
+    int64_t at_ms;
+    double value;
+    int flags;
+};
+
 /* Return non-zero from the callback to stop the scan (that value is returned). */
 typedef int (*kpi_point_cb)(void *ctx, const struct kpi_point_row *row);
 
@@ -67,7 +74,8 @@ struct kpi_store_ops {
     int (*kpi_insert)(struct kpi_store *s, struct kpi_def *def, struct kpi_diag *diag);
     int (*kpi_update)(struct kpi_store *s, struct kpi_def *def, struct kpi_diag *diag);
     int (*dims_intern)(struct kpi_store *s, const char *canon, int64_t *ret_id);
-    int (*point_put)(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, int64_t at_ms, double value, int flags);
+    /* pts: sorted by at_ms, no two with the same at_ms. */
+    int (*points_put)(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, const struct kpi_point_write *pts, size_t n);
     int (*points_scan)(struct kpi_store *s, const struct kpi_point_query *q, kpi_point_cb cb, void *ctx);
     int (*points_count)(struct kpi_store *s, int64_t kpi_id, int64_t *ret_n);
 };
@@ -95,6 +103,9 @@ void kpi_store_kpi_list_free(struct kpi_def *defs, size_t n);
 int kpi_store_kpi_insert(struct kpi_store *s, struct kpi_def *def, struct kpi_diag *diag);
 int kpi_store_kpi_update(struct kpi_store *s, struct kpi_def *def, struct kpi_diag *diag);
 int kpi_store_dims_intern(struct kpi_store *s, const char *canon, int64_t *ret_id);
+/* Writes points into one series, replacing stored points at the same instants. pts must be sorted
+ * by at_ms without duplicates. */
+int kpi_store_points_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, const struct kpi_point_write *pts, size_t n);
 int kpi_store_point_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, int64_t at_ms, double value, int flags);
 int kpi_store_points_scan(struct kpi_store *s, const struct kpi_point_query *q, kpi_point_cb cb, void *ctx);
 int kpi_store_points_count(struct kpi_store *s, int64_t kpi_id, int64_t *ret_n);

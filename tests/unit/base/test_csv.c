@@ -77,8 +77,7 @@ static void show_field(struct kpi_buf *out, const struct kpi_csv_field *f)
 }
 
 /* Reads input to the end and returns the transcript (to free). */
-static char *transcript_with(const char *in, size_t len, enum chunking mode, uint32_t seed, size_t max_field,
-                             size_t max_fields)
+static char *transcript_with(const char *in, size_t len, enum chunking mode, uint32_t seed, size_t max_field, size_t max_fields)
 {
     struct mem_reader m = {.data = in, .len = len, .mode = mode, .rng = seed ? seed : 1};
     struct kpi_csv *c = NULL;
@@ -210,8 +209,7 @@ static const struct csv_case syntax_cases[] = {
     {"unterminated after a multi-line field", "\"x\ny\",\"z\nw\n",
      "EINVAL{line 2, column 2: quote opened here is never closed} 3[w]"},
     {"unterminated with escapes", "\"a\"\"b\nc\n", "EINVAL{line 1, column 1: quote opened here is never closed} 2[c]"},
-    {"several errors in one input",
-     "id,v\n1,ok\n2,b\"ad\n3,\"x\"y\n4,fine\n5,a\rb\n6,\"multi\nline\"\n7,\"never\n8,z\n",
+    {"several errors in one input", "id,v\n1,ok\n2,b\"ad\n3,\"x\"y\n4,fine\n5,a\rb\n6,\"multi\nline\"\n7,\"never\n8,z\n",
      "1[id|v] 2[1|ok] EINVAL{line 3, column 2: quote inside an unquoted field} "
      "EINVAL{line 4, column 2: text after a closing quote} 5[4|fine] "
      "EINVAL{line 6, column 2: carriage return not followed by a line feed} 7[6|multi\\nline] "
@@ -465,7 +463,10 @@ struct write_case {
     size_t want_len;
 };
 
-#define W(in, want) {in, sizeof(in) - 1, want, sizeof(want) - 1}
+#define W(in, want)                                                                                                                \
+    {                                                                                                                              \
+        in, sizeof(in) - 1, want, sizeof(want) - 1                                                                                 \
+    }
 
 Test(csv, write_field)
 {

@@ -89,7 +89,7 @@ Test(time, weekday_anchors)
     static const struct {
         int y, m, d, wd;
     } cases[] = {
-        {1970, 1, 1, 4}, {2000, 1, 1, 6},  {2026, 11, 23, 1}, {2400, 12, 31, 7}, {1, 1, 1, 1},
+        {1970, 1, 1, 4},   {2000, 1, 1, 6},  {2026, 11, 23, 1}, {2400, 12, 31, 7}, {1, 1, 1, 1},
         {1969, 12, 31, 3}, {2024, 2, 29, 4}, {9999, 12, 31, 5}, {1900, 3, 1, 4},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -122,9 +122,9 @@ static const struct {
     {"2026-11-24T10:14:30+23:59", false, INT64_C(1795428930000)},
     {"1969-12-31T23:59:59.999Z", false, -1},
     {"2024-02-29T23:59:59Z", false, INT64_C(1709251199000)},
-    {"0001-01-01T00:00:00Z", false, KPI_DAY_MIN * KPI_MS_PER_DAY},
+    {"0001-01-01T00:00:00Z", false, KPI_DAY_MIN *KPI_MS_PER_DAY},
     {"9999-12-31T23:59:59.999Z", false, (KPI_DAY_MAX + 1) * KPI_MS_PER_DAY - 1},
-    {"0001-01-01T00:30:00-01:00", false, KPI_DAY_MIN * KPI_MS_PER_DAY + 5400000},
+    {"0001-01-01T00:30:00-01:00", false, KPI_DAY_MIN *KPI_MS_PER_DAY + 5400000},
 };
 
 static const char *const at_invalid[] = {
@@ -291,4 +291,17 @@ Test(time, format_truncates_safely)
     cr_assert_str_eq(buf, "1970-01");
     kpi_date_format(0, buf, 5);
     cr_assert_str_eq(buf, "1970");
+}
+
+Test(time, extreme_inputs_do_not_overflow)
+{
+    char buf[40];
+    int y, m, d;
+    kpi_civil_from_days(INT64_MAX, &y, &m, &d);
+    kpi_civil_from_days(INT64_MIN, &y, &m, &d);
+    kpi_date_format(INT64_MAX, buf, sizeof(buf));
+    kpi_instant_format(INT64_MIN, buf, sizeof(buf));
+    kpi_instant_format_offset(INT64_MAX, 3600, buf, sizeof(buf));
+    kpi_instant_format_offset(INT64_MIN, -3600, buf, sizeof(buf));
+    cr_assert_eq(kpi_weekday(INT64_MIN) >= 1 && kpi_weekday(INT64_MIN) <= 7, 1);
 }

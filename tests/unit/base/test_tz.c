@@ -90,16 +90,11 @@ Test(tz, europe_paris)
 {
     static const struct offset_case cases[] = {
         {"Europe/Paris", "1800-01-01T00:00:00Z", 561}, /* local mean time before the first transition */
-        {"Europe/Paris", "2026-01-15T12:00:00Z", 3600},
-        {"Europe/Paris", "2026-03-29T00:59:59Z", 3600},
-        {"Europe/Paris", "2026-03-29T01:00:00Z", 7200},
-        {"Europe/Paris", "2026-10-25T00:59:59Z", 7200},
-        {"Europe/Paris", "2026-10-25T01:00:00Z", 3600},
-        {"Europe/Paris", "2100-03-28T00:59:59Z", 3600},
-        {"Europe/Paris", "2100-03-28T01:00:00Z", 7200},
-        {"Europe/Paris", "2100-10-31T00:59:59Z", 7200},
-        {"Europe/Paris", "2100-10-31T01:00:00Z", 3600},
-        {"Europe/Paris", "9999-07-01T00:00:00Z", 7200},
+        {"Europe/Paris", "2026-01-15T12:00:00Z", 3600}, {"Europe/Paris", "2026-03-29T00:59:59Z", 3600},
+        {"Europe/Paris", "2026-03-29T01:00:00Z", 7200}, {"Europe/Paris", "2026-10-25T00:59:59Z", 7200},
+        {"Europe/Paris", "2026-10-25T01:00:00Z", 3600}, {"Europe/Paris", "2100-03-28T00:59:59Z", 3600},
+        {"Europe/Paris", "2100-03-28T01:00:00Z", 7200}, {"Europe/Paris", "2100-10-31T00:59:59Z", 7200},
+        {"Europe/Paris", "2100-10-31T01:00:00Z", 3600}, {"Europe/Paris", "9999-07-01T00:00:00Z", 7200},
     };
     check_offsets(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -107,14 +102,10 @@ Test(tz, europe_paris)
 Test(tz, america_new_york)
 {
     static const struct offset_case cases[] = {
-        {"America/New_York", "1800-01-01T00:00:00Z", -17762},
-        {"America/New_York", "2026-03-08T06:59:59Z", -18000},
-        {"America/New_York", "2026-03-08T07:00:00Z", -14400},
-        {"America/New_York", "2026-11-01T05:59:59Z", -14400},
-        {"America/New_York", "2026-11-01T06:00:00Z", -18000},
-        {"America/New_York", "2100-03-14T06:59:59Z", -18000},
-        {"America/New_York", "2100-03-14T07:00:00Z", -14400},
-        {"America/New_York", "2100-07-01T00:00:00Z", -14400},
+        {"America/New_York", "1800-01-01T00:00:00Z", -17762}, {"America/New_York", "2026-03-08T06:59:59Z", -18000},
+        {"America/New_York", "2026-03-08T07:00:00Z", -14400}, {"America/New_York", "2026-11-01T05:59:59Z", -14400},
+        {"America/New_York", "2026-11-01T06:00:00Z", -18000}, {"America/New_York", "2100-03-14T06:59:59Z", -18000},
+        {"America/New_York", "2100-03-14T07:00:00Z", -14400}, {"America/New_York", "2100-07-01T00:00:00Z", -14400},
     };
     check_offsets(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -123,12 +114,9 @@ Test(tz, australia_lord_howe)
 {
     /* Half-hour DST in the southern hemisphere: +10:30 standard, +11:00 from October to April. */
     static const struct offset_case cases[] = {
-        {"Australia/Lord_Howe", "2026-04-04T14:59:59Z", 39600},
-        {"Australia/Lord_Howe", "2026-04-04T15:00:00Z", 37800},
-        {"Australia/Lord_Howe", "2026-10-03T15:29:59Z", 37800},
-        {"Australia/Lord_Howe", "2026-10-03T15:30:00Z", 39600},
-        {"Australia/Lord_Howe", "2100-01-01T00:00:00Z", 39600},
-        {"Australia/Lord_Howe", "2100-07-01T00:00:00Z", 37800},
+        {"Australia/Lord_Howe", "2026-04-04T14:59:59Z", 39600}, {"Australia/Lord_Howe", "2026-04-04T15:00:00Z", 37800},
+        {"Australia/Lord_Howe", "2026-10-03T15:29:59Z", 37800}, {"Australia/Lord_Howe", "2026-10-03T15:30:00Z", 39600},
+        {"Australia/Lord_Howe", "2100-01-01T00:00:00Z", 39600}, {"Australia/Lord_Howe", "2100-07-01T00:00:00Z", 37800},
     };
     check_offsets(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -148,10 +136,8 @@ Test(tz, pacific_apia)
 {
     /* Samoa skipped Friday 2011-12-30, moving from -10 (DST) to +14 (DST). */
     static const struct offset_case cases[] = {
-        {"Pacific/Apia", "2011-12-30T09:59:59Z", -36000},
-        {"Pacific/Apia", "2011-12-30T10:00:00Z", 50400},
-        {"Pacific/Apia", "2021-04-03T13:59:59Z", 50400},
-        {"Pacific/Apia", "2021-04-03T14:00:00Z", 46800},
+        {"Pacific/Apia", "2011-12-30T09:59:59Z", -36000}, {"Pacific/Apia", "2011-12-30T10:00:00Z", 50400},
+        {"Pacific/Apia", "2021-04-03T13:59:59Z", 50400},  {"Pacific/Apia", "2021-04-03T14:00:00Z", 46800},
         {"Pacific/Apia", "2100-07-01T00:00:00Z", 46800},
     };
     check_offsets(cases, sizeof(cases) / sizeof(cases[0]));
@@ -365,10 +351,28 @@ Test(tz, posix_footer_far_instants)
 Test(tz, posix_footer_invalid)
 {
     static const char *const bad[] = {
-        "EST",         "EST5EDT",        "ES5",           "EST+",          "EST25",         "EST5EDT,M13.1.0,M11.1.0",
-        "EST5EDT,M3.6.0,M11.1.0", "EST5EDT,M3.2.7,M11.1.0", "EST5EDT,J0,J365", "EST5EDT,366,J1", "EST5EDT,M3.2.0/168,M11.1.0",
-        "<AB>5",       "<+05",           "<+0 5>-5",      "EST5x",         "EST5EDT,M3.2.0", "EST5EDT,M3.2.0,M11.1.0,",
-        "EST5:60",     "EST5EDT4:00:60,M3.2.0,M11.1.0", "EST5EDT,M3.2.0/,M11.1.0", "EST5EDT,M3..0,M11.1.0", "EST0005",
+        "EST",
+        "EST5EDT",
+        "ES5",
+        "EST+",
+        "EST25",
+        "EST5EDT,M13.1.0,M11.1.0",
+        "EST5EDT,M3.6.0,M11.1.0",
+        "EST5EDT,M3.2.7,M11.1.0",
+        "EST5EDT,J0,J365",
+        "EST5EDT,366,J1",
+        "EST5EDT,M3.2.0/168,M11.1.0",
+        "<AB>5",
+        "<+05",
+        "<+0 5>-5",
+        "EST5x",
+        "EST5EDT,M3.2.0",
+        "EST5EDT,M3.2.0,M11.1.0,",
+        "EST5:60",
+        "EST5EDT4:00:60,M3.2.0,M11.1.0",
+        "EST5EDT,M3.2.0/,M11.1.0",
+        "EST5EDT,M3..0,M11.1.0",
+        "EST0005",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint8_t buf[256];
@@ -509,8 +513,18 @@ Test(tz, huge_counts_rejected)
 Test(tz, bad_names_rejected)
 {
     static const char *const bad[] = {
-        "../etc/passwd", "/abs", "/usr/share/zoneinfo/Europe/Paris", "", "Europe/../../etc/passwd", "Europe//Paris",
-        "Europe/Paris/", "Europe/Par is", "Europe\\Paris", "Europe/Paris\n", "zone.tab", "Europe/.",
+        "../etc/passwd",
+        "/abs",
+        "/usr/share/zoneinfo/Europe/Paris",
+        "",
+        "Europe/../../etc/passwd",
+        "Europe//Paris",
+        "Europe/Paris/",
+        "Europe/Par is",
+        "Europe\\Paris",
+        "Europe/Paris\n",
+        "zone.tab",
+        "Europe/.",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct kpi_tz *tz = NULL;
@@ -529,10 +543,10 @@ Test(tz, unknown_and_non_zone_files)
 {
     struct kpi_tz *tz = NULL;
     cr_assert_eq(kpi_tz_load("Mars/Olympus_Mons", &tz), -ENOENT);
-    cr_assert_eq(kpi_tz_load("Europe", &tz), -ENOENT);          /* a directory */
-    cr_assert_eq(kpi_tz_load("Europe/Paris/x", &tz), -ENOENT);  /* a file used as a directory */
-    cr_assert_eq(kpi_tz_load("leapseconds", &tz), -EINVAL);     /* text, not TZif */
-    cr_assert_eq(kpi_tz_load("right/UTC", &tz), -EINVAL);       /* leap-second zone */
+    cr_assert_eq(kpi_tz_load("Europe", &tz), -ENOENT);         /* a directory */
+    cr_assert_eq(kpi_tz_load("Europe/Paris/x", &tz), -ENOENT); /* a file used as a directory */
+    cr_assert_eq(kpi_tz_load("leapseconds", &tz), -EINVAL);    /* text, not TZif */
+    cr_assert_eq(kpi_tz_load("right/UTC", &tz), -EINVAL);      /* leap-second zone */
     cr_assert_null(tz);
 }
 

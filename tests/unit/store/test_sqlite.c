@@ -254,11 +254,13 @@ Test(sqlite, a_failing_write_rolls_back_the_whole_import)
 {
     struct kpi_store *s = open_db();
     add_kpi(s, "revenue", NULL, NULL);
+    add_kpi(s, "cost", NULL, NULL);
     char csv[4096] = "kpi,at,value\n";
     size_t used = strlen(csv);
-    for (int i = 1; i <= 28; i++)
-        used += (size_t)snprintf(csv + used, sizeof(csv) - used, "revenue,2026-02-%02d,%d\n", i, i);
-    kpi_store_inject_fault("point_put", 10, -EIO);
+    for (int i = 1; i <= 14; i++)
+        used += (size_t)snprintf(csv + used, sizeof(csv) - used, "revenue,2026-02-%02d,%d\ncost,2026-02-%02d,%d\n", i, i, i, i);
+    /* The first series is written, the second fails: the first must be rolled back too. */
+    kpi_store_inject_fault("points_put", 1, -EIO);
     struct kpi_ingest_report rep;
     cr_expect(eq(int, import_text(s, csv, &rep), -EIO));
     cr_expect(eq(u64, rep.written, 0));
@@ -287,5 +289,51 @@ Test(sqlite, push_rejects_derived_archived_and_unknown)
     cr_expect(eq(int, kpi_ingest_point(s, &cal, "cac", 1, &at, NULL, 0, &diag), 0));
     cr_expect(eq(int, kpi_ingest_point(s, &cal, "cac", 2, &at, NULL, 0, &diag), 0));
     cr_expect(eq(i64, count_points(s), 1));
+    kpi_store_close(s);
+}
+
+/* Chunks: points written out of order, in several calls, across chunk splits, read back exactly. */
+static int collect_all(void *ctx, const struct kpi_point_row *row)
+{
+    double *sum = ctx;
+    *sum += row->value * (double)(row->at_ms / 1000 % 1000 + 1);
+    return 0;
+}
+
+Test(sqlite, chunks_split_merge_and_read_back)
+{
+    struct kpi_store *s = open_db();
+    add_kpi(s, "events", NULL, NULL);
+    struct kpi_def d;
+    cr_assert(eq(int, kpi_store_kpi_get(s, "events", &d), 0));
+    cr_assert(eq(int, kpi_store_begin(s), 0));
+    /* 3,000 points written in an interleaved order: evens ascending, then odds descending, then
+     * every tenth point again with a new value. */
+    double want = 0;
+    for (int i = 0; i < 3000; i += 2)
+        cr_assert(eq(int, kpi_store_point_put(s, d.id, 0, (int64_t)i * 1000, 1, 0), 0));
+    for (int i = 2999; i >= 1; i -= 2)
+        cr_assert(eq(int, kpi_store_point_put(s, d.id, 0, (int64_t)i * 1000, 1, 0), 0));
+    struct kpi_point_write batch[300];
+    for (int k = 0; k < 300; k++)
+        batch[k] = (struct kpi_point_write){(int64_t)k * 10 * 1000, 5, 0};
+    cr_assert(eq(int, kpi_store_points_put(s, d.id, 0, batch, 300), 0));
+    cr_assert(eq(int, kpi_store_commit(s), 0));
+    for (int i = 0; i < 3000; i++)
+        want += (i % 10 == 0 ? 5 : 1) * (double)(i % 1000 + 1);
+    int64_t n;
+    cr_assert(eq(int, kpi_store_points_count(s, d.id, &n), 0));
+    cr_expect(eq(i64, n, 3000));
+    double got = 0;
+    struct kpi_point_query q = {d.id, INT64_MIN, INT64_MAX, NULL};
+    cr_assert(eq(int, kpi_store_points_scan(s, &q, collect_all, &got), 0));
+    cr_expect(eq(dbl, got, want));
+    /* A range read sees exactly the points in [from, to). */
+    struct collected c = {0};
+    struct kpi_point_query r = {d.id, 1000 * 1000, 1010 * 1000, NULL};
+    cr_assert(eq(int, kpi_store_points_scan(s, &r, collect, &c), 0));
+    cr_expect(eq(int, c.n, 10));
+    cr_expect(eq(dbl, c.sum, 5 + 9));
+    kpi_def_clear(&d);
     kpi_store_close(s);
 }

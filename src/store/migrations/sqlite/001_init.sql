@@ -40,12 +40,18 @@ CREATE TABLE dims (
 );
 INSERT INTO dims (id, canon) VALUES (0, '');
 
--- A point is unique on (kpi, dims, at): writing it again replaces the value.
-CREATE TABLE point (
+-- Points, in chunks of up to a few hundred per row (see src/store/chunk.h): a point is unique on
+-- (kpi, dims, at), writing it again replaces the value. `start` and `last` are the instants (ms) of
+-- the first and last point of the chunk; chunks of one series never overlap. A rowid table (not
+-- WITHOUT ROWID) keeps blobs of a few KiB inside their B-tree page instead of overflow pages, and
+-- appends rewritten chunks at the end of the table.
+CREATE TABLE chunk (
+    id INTEGER PRIMARY KEY,
     kpi_id INTEGER NOT NULL,
     dims_id INTEGER NOT NULL,
-    at INTEGER NOT NULL,
-    value REAL NOT NULL,
-    flags INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (kpi_id, dims_id, at)
-) WITHOUT ROWID;
+    start INTEGER NOT NULL,
+    last INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    UNIQUE (kpi_id, dims_id, start)
+);

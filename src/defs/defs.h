@@ -1,0 +1,88 @@
+/*
+ * Definitions as code: KPI definitions read from and written to YAML (`kpi apply`, `kpi dump`),
+ * and the plan that turns the definitions of a file into the creates and updates that make the
+ * database match it.
+ *
+ * The YAML shape is one mapping with the key `kpis`, a list of KPIs whose fields are named as in
+ * kpi_def_fields (DESIGN.md section 3). Every value goes through kpi_def_set_field, so the file,
+ * the CLI and the API accept exactly the same values. Diagnostics start with the 1-based
+ * "LINE:COLUMN: " of the offending field; the caller prefixes the file name.
+ *
+ * The plan is pure: it compares two arrays of definitions and does no I/O.
+ */
+#ifndef KPI_DEFS_H
+#define KPI_DEFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "kpi/error.h"
+#include "kpi/model.h"
+
+/* Limits on a definitions file (every one is user-controlled). */
+#define KPI_DEFS_MAX_BYTES ((size_t)16 << 20)
+#define KPI_DEFS_MAX_KPIS 10000
+
+/* Frees an array of definitions returned by kpi_defs_parse_yaml. NULL-safe. */
+void kpi_defs_free(struct kpi_def *defs, size_t n);
+
+/* Parses a definitions document. Rejects anything outside the schema: unknown or duplicate keys,
+ * duplicate KPI keys, a list or mapping where a single value is expected, anchors and aliases,
+ * YAML tags, more than one document, more than KPI_DEFS_MAX_KPIS KPIs, more than
+ * KPI_DEFS_MAX_BYTES bytes. On failure diag holds "LINE:COLUMN: message". On success the caller
+ * owns *ret_defs (free with kpi_defs_free; NULL when *ret_n is 0). */
+int kpi_defs_parse_yaml(const char *text, size_t len, struct kpi_def **ret_defs, size_t *ret_n, struct kpi_diag *diag);
+
+/* Appends the YAML of defs to out: the same shape, key and name always, every other field only
+ * when it differs from kpi_def_init's default, in kpi_def_fields order. kpi_defs_parse_yaml of the
+ * output gives back definitions that are kpi_def_equal to defs. Returns 0, -E2BIG when out is
+ * full, -EILSEQ when a string is not valid UTF-8, -ENOMEM. */
+int kpi_defs_emit_yaml(struct kpi_buf *out, const struct kpi_def *defs, size_t n);
+
+/* How a field's text is shown: TEXT is free text (quoted when printed), WORD an enumerated value,
+ * number or boolean, LIST the tags (comma-separated). */
+enum kpi_defs_field_kind {
+    KPI_DEFS_FIELD_TEXT,
+    KPI_DEFS_FIELD_WORD,
+    KPI_DEFS_FIELD_LIST,
+};
+
+/* Appends the text of one field of d to out, as kpi_def_set_field reads it ("2", "month",
+ * "saas,revenue"). Returns 1 when the field is set, 0 when it is not (an optional string that is
+ * NULL, no tags: nothing is appended), -EINVAL for an unknown field, or a kpi_buf error. */
+int kpi_defs_field_text(const struct kpi_def *d, const char *field, struct kpi_buf *out, enum kpi_defs_field_kind *ret_kind);
+
+enum kpi_defs_change_kind {
+    KPI_CHANGE_CREATE,
+    KPI_CHANGE_UPDATE,
+};
+
+struct kpi_defs_change {
+    enum kpi_defs_change_kind kind;
+    const struct kpi_def *desired; /* points into the desired array */
+    const struct kpi_def *current; /* points into the current array; NULL on create */
+};
+
+/* Lists what makes `current` (the database) match `desired` (the file): a create for each desired
+ * KPI that does not exist, an update for each that differs (kpi_def_equal), nothing for the rest.
+ * KPIs of current that desired does not name are left alone. Changes come in file order, except
+ * that a KPI whose parent is also created or updated comes after it. Returns -EINVAL when desired
+ * holds a key twice. The caller frees *ret_changes (NULL when *ret_n is 0). */
+int kpi_defs_plan(const struct kpi_def *current, size_t n_current, const struct kpi_def *desired, size_t n_desired,
+                  struct kpi_defs_change **ret_changes, size_t *ret_n);
+
+/* One changed field of an update; old_text/new_text are NULL when the field is unset. */
+struct kpi_defs_field_change {
+    const char *field; /* an entry of kpi_def_fields */
+    enum kpi_defs_field_kind kind;
+    char *old_text;
+    char *new_text;
+};
+
+/* Lists the fields in which b differs from a, in kpi_def_fields order. Free with
+ * kpi_defs_diff_free. */
+int kpi_defs_diff(const struct kpi_def *a, const struct kpi_def *b, struct kpi_defs_field_change **ret_fields, size_t *ret_n);
+void kpi_defs_diff_free(struct kpi_defs_field_change *fields, size_t n);
+
+#endif

@@ -1,0 +1,299 @@
+/*
+ * The plan of `kpi apply`: which KPIs of a definitions file must be created or updated to make
+ * the database match it, in an order the store accepts (a parent before its children), and the
+ * field-by-field difference of an update. Also the text form of a field, shared with the YAML
+ * writer so that what is printed, dumped and diffed is always what kpi_def_set_field reads back.
+ * Pure functions: no I/O.
+ */
+#include "defs/defs.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/str.h"
+
+#define FIELD_TEXT_MAX 16384
+
+void kpi_defs_free(struct kpi_def *defs, size_t n)
+{
+    if (!defs)
+        return;
+    for (size_t i = 0; i < n; i++)
+        kpi_def_clear(&defs[i]);
+    free(defs);
+}
+
+static const struct {
+    const char *field;
+    const struct kpi_enum_info *info;
+    size_t offset;
+} enum_fields[] = {
+    {"format", &kpi_enum_format, offsetof(struct kpi_def, format)},
+    {"direction", &kpi_enum_direction, offsetof(struct kpi_def, direction)},
+    {"aggregation", &kpi_enum_aggregation, offsetof(struct kpi_def, aggregation)},
+    {"granularity", &kpi_enum_granularity, offsetof(struct kpi_def, granularity)},
+    {"tier", &kpi_enum_tier, offsetof(struct kpi_def, tier)},
+    {"indicator", &kpi_enum_indicator, offsetof(struct kpi_def, indicator)},
+    {"review_cadence", &kpi_enum_cadence, offsetof(struct kpi_def, review_cadence)},
+    {"visibility", &kpi_enum_visibility, offsetof(struct kpi_def, visibility)},
+};
+
+/* The optional string fields; NULL means unset. */
+static const char *const *string_field(const struct kpi_def *d, const char *field)
+{
+    if (strcmp(field, "name") == 0)
+        return (const char *const *)&d->name;
+    if (strcmp(field, "description") == 0)
+        return (const char *const *)&d->description;
+    if (strcmp(field, "unit") == 0)
+        return (const char *const *)&d->unit;
+    if (strcmp(field, "formula") == 0)
+        return (const char *const *)&d->formula;
+    if (strcmp(field, "owner") == 0)
+        return (const char *const *)&d->owner;
+    if (strcmp(field, "team") == 0)
+        return (const char *const *)&d->team;
+    if (strcmp(field, "parent") == 0)
+        return (const char *const *)&d->parent;
+    return NULL;
+}
+
+int kpi_defs_field_text(const struct kpi_def *d, const char *field, struct kpi_buf *out, enum kpi_defs_field_kind *ret_kind)
+{
+    if (strcmp(field, "key") == 0) {
+        *ret_kind = KPI_DEFS_FIELD_TEXT;
+        int r = kpi_buf_adds(out, d->key);
+        return r < 0 ? r : 1;
+    }
+    const char *const *s = string_field(d, field);
+    if (s) {
+        *ret_kind = KPI_DEFS_FIELD_TEXT;
+        if (!*s)
+            return 0;
+        int r = kpi_buf_adds(out, *s);
+        return r < 0 ? r : 1;
+    }
+    if (strcmp(field, "tags") == 0) {
+        *ret_kind = KPI_DEFS_FIELD_LIST;
+        for (size_t i = 0; i < d->n_tags; i++) {
+            int r = kpi_buf_printf(out, "%s%s", i ? "," : "", d->tags[i]);
+            if (r < 0)
+                return r;
+        }
+        return d->n_tags > 0;
+    }
+    int r;
+    if (strcmp(field, "decimals") == 0) {
+        r = kpi_buf_printf(out, "%d", d->decimals);
+    } else if (strcmp(field, "weight") == 0) {
+        char num[64];
+        kpi_format_double(d->weight, num, sizeof(num));
+        r = kpi_buf_adds(out, num);
+    } else if (strcmp(field, "archived") == 0) {
+        r = kpi_buf_adds(out, d->archived ? "true" : "false");
+    } else {
+        r = -EINVAL;
+        for (size_t i = 0; i < sizeof(enum_fields) / sizeof(enum_fields[0]); i++) {
+            if (strcmp(field, enum_fields[i].field) == 0) {
+                int v;
+                memcpy(&v, (const char *)d + enum_fields[i].offset, sizeof(int));
+                r = kpi_buf_adds(out, kpi_enum_name(enum_fields[i].info, v));
+                break;
+            }
+        }
+    }
+    if (r < 0)
+        return r;
+    *ret_kind = KPI_DEFS_FIELD_WORD;
+    return 1;
+}
+
+void kpi_defs_diff_free(struct kpi_defs_field_change *fields, size_t n)
+{
+    if (!fields)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(fields[i].old_text);
+        free(fields[i].new_text);
+    }
+    free(fields);
+}
+
+/* The text of a field as a new string (NULL when unset). */
+static int field_string(const struct kpi_def *d, const char *field, char **ret_text, enum kpi_defs_field_kind *ret_kind)
+{
+    struct kpi_buf b;
+    kpi_buf_init(&b, FIELD_TEXT_MAX);
+    enum kpi_defs_field_kind kind;
+    int r = kpi_defs_field_text(d, field, &b, &kind);
+    if (r < 0) {
+        kpi_buf_free(&b);
+        return r;
+    }
+    char *text = NULL;
+    if (r > 0) {
+        text = kpi_buf_take(&b);
+        if (!text)
+            return -ENOMEM;
+    }
+    kpi_buf_free(&b);
+    *ret_text = text;
+    *ret_kind = kind;
+    return 0;
+}
+
+int kpi_defs_diff(const struct kpi_def *a, const struct kpi_def *b, struct kpi_defs_field_change **ret_fields, size_t *ret_n)
+{
+    size_t n_fields = 0;
+    while (kpi_def_fields[n_fields])
+        n_fields++;
+    struct kpi_defs_field_change *fields = calloc(n_fields ? n_fields : 1, sizeof(*fields));
+    if (!fields)
+        return -ENOMEM;
+    size_t n = 0;
+    int r = 0;
+    for (size_t i = 0; i < n_fields; i++) {
+        char *old_text = NULL, *new_text = NULL;
+        enum kpi_defs_field_kind kind;
+        r = field_string(a, kpi_def_fields[i], &old_text, &kind);
+        if (r == 0)
+            r = field_string(b, kpi_def_fields[i], &new_text, &kind);
+        if (r < 0) {
+            free(old_text);
+            break;
+        }
+        if (kpi_streq(old_text, new_text)) {
+            free(old_text);
+            free(new_text);
+            continue;
+        }
+        fields[n++] = (struct kpi_defs_field_change){kpi_def_fields[i], kind, old_text, new_text};
+    }
+    if (r < 0) {
+        kpi_defs_diff_free(fields, n);
+        return r;
+    }
+    if (n == 0) {
+        free(fields);
+        fields = NULL;
+    }
+    *ret_fields = fields;
+    *ret_n = n;
+    return 0;
+}
+
+static int compare_def_ptr(const void *pa, const void *pb)
+{
+    const struct kpi_def *a = *(const struct kpi_def *const *)pa;
+    const struct kpi_def *b = *(const struct kpi_def *const *)pb;
+    return strcmp(a->key, b->key);
+}
+
+/* Finds key in an array of definitions sorted by key; NULL when absent. */
+static const struct kpi_def *find_sorted(const struct kpi_def *const *sorted, size_t n, const char *key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(key, sorted[mid]->key);
+        if (c == 0)
+            return sorted[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+static const struct kpi_def **sorted_pointers(const struct kpi_def *defs, size_t n)
+{
+    const struct kpi_def **p = malloc((n ? n : 1) * sizeof(*p));
+    if (!p)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        p[i] = &defs[i];
+    if (n > 1)
+        qsort(p, n, sizeof(*p), compare_def_ptr);
+    return p;
+}
+
+enum visit { UNVISITED, IN_CHAIN, PLACED };
+
+int kpi_defs_plan(const struct kpi_def *current, size_t n_current, const struct kpi_def *desired, size_t n_desired,
+                  struct kpi_defs_change **ret_changes, size_t *ret_n)
+{
+    int r = -ENOMEM;
+    const struct kpi_def **cur_sorted = sorted_pointers(current, n_current);
+    const struct kpi_def **want_sorted = sorted_pointers(desired, n_desired);
+    const struct kpi_def **match = calloc(n_desired ? n_desired : 1, sizeof(*match));
+    signed char *changed = calloc(n_desired ? n_desired : 1, 1);
+    unsigned char *state = calloc(n_desired ? n_desired : 1, 1);
+    size_t *chain = malloc((n_desired ? n_desired : 1) * sizeof(*chain));
+    struct kpi_defs_change *changes = NULL;
+    size_t n_changes = 0, n_placed = 0;
+    if (!cur_sorted || !want_sorted || !match || !changed || !state || !chain)
+        goto out;
+    for (size_t i = 1; i < n_desired; i++) {
+        if (strcmp(want_sorted[i - 1]->key, want_sorted[i]->key) == 0) {
+            r = -EINVAL;
+            goto out;
+        }
+    }
+
+    for (size_t i = 0; i < n_desired; i++) {
+        match[i] = find_sorted(cur_sorted, n_current, desired[i].key);
+        changed[i] = !match[i] || !kpi_def_equal(match[i], &desired[i]);
+        n_changes += (size_t)changed[i];
+    }
+    if (n_changes > 0) {
+        changes = calloc(n_changes, sizeof(*changes));
+        if (!changes)
+            goto out;
+    }
+
+    /* File order, except that a change is preceded by the change of its parent (and so on up the
+     * cascade). Walking up the parent chain iteratively keeps the stack flat for deep cascades; a
+     * loop within the file stops the walk and is left for the store to reject. */
+    for (size_t i = 0; i < n_desired; i++) {
+        if (!changed[i] || state[i] != UNVISITED)
+            continue;
+        size_t len = 0, j = i;
+        for (;;) {
+            state[j] = IN_CHAIN;
+            chain[len++] = j;
+            const struct kpi_def *d = &desired[j];
+            const struct kpi_def *p = d->parent ? find_sorted(want_sorted, n_desired, d->parent) : NULL;
+            if (!p)
+                break;
+            size_t pi = (size_t)(p - desired);
+            if (!changed[pi] || state[pi] != UNVISITED)
+                break;
+            j = pi;
+        }
+        while (len > 0) {
+            size_t k = chain[--len];
+            state[k] = PLACED;
+            changes[n_placed++] = (struct kpi_defs_change){
+                match[k] ? KPI_CHANGE_UPDATE : KPI_CHANGE_CREATE,
+                &desired[k],
+                match[k],
+            };
+        }
+    }
+    *ret_changes = changes;
+    *ret_n = n_changes;
+    changes = NULL;
+    r = 0;
+out:
+    free(cur_sorted);
+    free(want_sorted);
+    free(match);
+    free(changed);
+    free(state);
+    free(chain);
+    free(changes);
+    return r;
+}
