@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "json/json.h"
 #include "kpi/format.h"
+#include "kpi/series.h"
 #include "kpi/time.h"
 #include "kpi/tz.h"
 
@@ -247,16 +248,67 @@ int cmd_show(struct cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* The value of each KPI's latest period with data (the period of its latest point). Derived KPIs
+ * have no points of their own and show no value. */
+static int print_latest(struct cli *c, const struct kpi_def *defs, size_t n)
+{
+    struct kpi_series_row *latest = calloc(n ? n : 1, sizeof(*latest));
+    if (!latest)
+        return cli_fail(c, EXIT_RUNTIME, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        struct kpi_point_query q = {defs[i].id, INT64_MIN, INT64_MAX, NULL};
+        struct kpi_point *pts;
+        size_t n_pts;
+        int64_t min_at, max_at;
+        int r = kpi_store_points_load(c->store, &q, &pts, &n_pts, &min_at, &max_at);
+        if (r < 0) {
+            free(latest);
+            return cli_fail(c, EXIT_RUNTIME, "cannot read points of '%s': %s", defs[i].key, kpi_strerror(r));
+        }
+        if (n_pts) {
+            int64_t day = kpi_calendar_day_of(&c->cal, max_at);
+            struct kpi_series_row *rows;
+            size_t n_rows;
+            if (kpi_series_compute(&c->cal, defs[i].granularity, defs[i].aggregation, pts, n_pts, day, day, &rows, &n_rows) == 0) {
+                latest[i] = rows[0];
+                free(rows);
+            }
+        }
+        free(pts);
+    }
+    if (c->json) {
+        struct kpi_buf b;
+        kpi_buf_init(&b, 64 << 20);
+        kpi_json_latest(&b, &c->cal, defs, latest, n, KPI_JSON_PRETTY);
+        cli_print_buf(c, &b);
+    } else {
+        printf("%-24s %-36s %-17s %-10s %18s\n", "KEY", "NAME", "TEAM", "PERIOD", "LATEST");
+        for (size_t i = 0; i < n; i++) {
+            char label[KPI_PERIOD_LABEL_MAX] = "-", value[64] = "-";
+            if (latest[i].n_points) {
+                kpi_period_format(&c->cal, &latest[i].period, label, sizeof(label));
+                if (latest[i].has_value)
+                    kpi_value_format(&defs[i], latest[i].value, value, sizeof(value));
+            }
+            printf("%-24s %-36.36s %-17.17s %-10s %18s\n", defs[i].key, defs[i].name ? defs[i].name : "",
+                   defs[i].team ? defs[i].team : "-", label, value);
+        }
+    }
+    free(latest);
+    return EXIT_OK;
+}
+
 int cmd_list(struct cli *c, int argc, char **argv)
 {
-    enum { OPT_ALL = OPT_FIRST_COMMAND_OPTION, OPT_TEAM, OPT_TIER, OPT_OWNER };
+    enum { OPT_ALL = OPT_FIRST_COMMAND_OPTION, OPT_TEAM, OPT_TIER, OPT_OWNER, OPT_LATEST };
     static const struct option opts[] = {{"all", no_argument, NULL, OPT_ALL},
+                                         {"latest", no_argument, NULL, OPT_LATEST},
                                          {"team", required_argument, NULL, OPT_TEAM},
                                          {"tier", required_argument, NULL, OPT_TIER},
                                          {"owner", required_argument, NULL, OPT_OWNER},
                                          CLI_COMMON_OPTIONS,
                                          {0}};
-    bool all = false;
+    bool all = false, latest = false;
     const char *team = NULL, *owner = NULL;
     int tier = -1;
     optind = 1;
@@ -272,6 +324,9 @@ int cmd_list(struct cli *c, int argc, char **argv)
         switch (opt) {
         case OPT_ALL:
             all = true;
+            break;
+        case OPT_LATEST:
+            latest = true;
             break;
         case OPT_TEAM:
             team = optarg;
@@ -309,6 +364,11 @@ int cmd_list(struct cli *c, int argc, char **argv)
             }
             kept++;
         }
+    }
+    if (latest) {
+        rc = print_latest(c, defs, kept);
+        kpi_store_kpi_list_free(defs, n);
+        return rc;
     }
     if (c->json) {
         struct kpi_buf b;

@@ -448,36 +448,6 @@ int cmd_export(struct cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-/* Series: points are gathered in memory (only the requested range and dims) and aggregated. */
-struct gather {
-    struct kpi_point *pts;
-    size_t n, cap;
-    int64_t min_at, max_at;
-};
-
-#define SERIES_POINTS_MAX (50u * 1000 * 1000)
-
-static int gather_point(void *ctx, const struct kpi_point_row *row)
-{
-    struct gather *g = ctx;
-    if (g->n == g->cap) {
-        if (g->cap >= SERIES_POINTS_MAX)
-            return -E2BIG;
-        size_t cap = g->cap ? g->cap * 2 : 1024;
-        struct kpi_point *grown = realloc(g->pts, cap * sizeof(*grown));
-        if (!grown)
-            return -ENOMEM;
-        g->pts = grown;
-        g->cap = cap;
-    }
-    g->pts[g->n++] = (struct kpi_point){row->at_ms, row->value};
-    if (row->at_ms < g->min_at)
-        g->min_at = row->at_ms;
-    if (row->at_ms > g->max_at)
-        g->max_at = row->at_ms;
-    return 0;
-}
-
 int cmd_series(struct cli *c, int argc, char **argv)
 {
     enum { OPT_GRAN = OPT_FIRST_COMMAND_OPTION, OPT_FROM, OPT_TO, OPT_DIM };
@@ -575,34 +545,37 @@ int cmd_series(struct cli *c, int argc, char **argv)
         kpi_def_clear(&d);
         return cli_usage(c, "from (%s) is after to (%s)", from, to);
     }
-    struct gather gath = {NULL, 0, 0, INT64_MAX, INT64_MIN};
-    r = kpi_store_points_scan(c->store, &q, gather_point, &gath);
+    struct kpi_point *pts = NULL;
+    size_t n_pts = 0;
+    int64_t min_at, max_at;
+    r = kpi_store_points_load(c->store, &q, &pts, &n_pts, &min_at, &max_at);
     if (r < 0) {
-        free(gath.pts);
         kpi_def_clear(&d);
+        if (r == -E2BIG)
+            return cli_usage(c, "more than %u points in the range; narrow --from/--to", KPI_STORE_LOAD_MAX);
         return cli_fail(c, EXIT_RUNTIME, "cannot read points: %s", kpi_strerror(r));
     }
     if (!from)
-        from_day = gath.n ? kpi_calendar_day_of(&c->cal, gath.min_at) : 0;
+        from_day = n_pts ? kpi_calendar_day_of(&c->cal, min_at) : 0;
     if (!to)
-        to_day = gath.n ? kpi_calendar_day_of(&c->cal, gath.max_at) : 0;
+        to_day = n_pts ? kpi_calendar_day_of(&c->cal, max_at) : 0;
     struct kpi_series_row *rows = NULL;
     size_t n_rows = 0;
-    if (gath.n || (from && to)) {
-        r = kpi_series_compute(&c->cal, g, d.aggregation, gath.pts, gath.n, from_day, to_day, &rows, &n_rows);
+    if (n_pts || (from && to)) {
+        r = kpi_series_compute(&c->cal, g, d.aggregation, pts, n_pts, from_day, to_day, &rows, &n_rows);
         if (r == -E2BIG) {
-            free(gath.pts);
+            free(pts);
             kpi_def_clear(&d);
             return cli_usage(c, "the range spans more than %d periods; narrow --from/--to or use a coarser --granularity",
                              KPI_SERIES_MAX_PERIODS);
         }
         if (r < 0) {
-            free(gath.pts);
+            free(pts);
             kpi_def_clear(&d);
             return cli_fail(c, EXIT_RUNTIME, "cannot compute the series: %s", kpi_strerror(r));
         }
     }
-    free(gath.pts);
+    free(pts);
     if (c->json) {
         struct kpi_buf b;
         kpi_buf_init(&b, 256u << 20);

@@ -63,10 +63,11 @@ const struct cli_command cli_commands[] = {
      "Options:\n"
      "  --json               print as JSON\n" COMMON_HELP},
     {"list", cmd_list, "list KPIs",
-     "usage: kpi list [--all] [--team T] [--tier T] [--owner U] [--json]\n\n"
+     "usage: kpi list [--all] [--latest] [--team T] [--tier T] [--owner U] [--json]\n\n"
      "Lists KPIs by key. Archived KPIs are hidden unless --all is given.\n\n"
      "Options:\n"
      "  --all                include archived KPIs\n"
+     "  --latest             show each KPI's latest period with data and its value\n"
      "  --team T             only KPIs of team T\n"
      "  --tier T             only KPIs of tier T (north_star, strategic, operational, diagnostic)\n"
      "  --owner U            only KPIs owned by U\n"

@@ -209,6 +209,28 @@ int kpi_json_series(struct kpi_buf *out, const struct kpi_calendar *cal, const c
     return dump(out, o, style);
 }
 
+int kpi_json_latest(struct kpi_buf *out, const struct kpi_calendar *cal, const struct kpi_def *defs,
+                    const struct kpi_series_row *rows, size_t n, enum kpi_json_style style)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "kpi", json_string(defs[i].key));
+        json_object_set_new(o, "name", str_or_null(defs[i].name));
+        if (rows[i].n_points) {
+            char label[KPI_PERIOD_LABEL_MAX];
+            kpi_period_format(cal, &rows[i].period, label, sizeof(label));
+            json_object_set_new(o, "period", json_string(label));
+        } else {
+            json_object_set_new(o, "period", json_null());
+        }
+        json_object_set_new(o, "value", rows[i].has_value && rows[i].n_points ? json_real(rows[i].value) : json_null());
+        json_object_set_new(o, "points", json_integer((json_int_t)rows[i].n_points));
+        json_array_append_new(a, o);
+    }
+    return dump(out, a, style);
+}
+
 int kpi_json_point(struct kpi_buf *out, const char *key, const char *at, double value, const char *dims_canon)
 {
     json_t *o = json_object();

@@ -22,6 +22,11 @@ int kpi_json_org(struct kpi_buf *out, const struct kpi_org *org, enum kpi_json_s
 /* Series rows: [{period, start, end, value, points}], value null for an empty period. */
 int kpi_json_series(struct kpi_buf *out, const struct kpi_calendar *cal, const char *key, const char *granularity,
                     const struct kpi_series_row *rows, size_t n, enum kpi_json_style style);
+/* The latest period value of each KPI: [{kpi, name, period, value, points}], period and value null
+ * for a KPI without data. rows[i] belongs to defs[i]; has_value false means no data. */
+int kpi_json_latest(struct kpi_buf *out, const struct kpi_calendar *cal, const struct kpi_def *defs,
+                    const struct kpi_series_row *rows, size_t n, enum kpi_json_style style);
+
 /* One point as a compact object {"kpi","at","value","dims"} (for export, one per line). */
 int kpi_json_point(struct kpi_buf *out, const char *key, const char *at, double value, const char *dims_canon);
 

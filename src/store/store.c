@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/str.h"
+#include "kpi/series.h"
 #include "kpi/tz.h"
 
 static struct {
@@ -176,6 +177,49 @@ int kpi_store_points_scan(struct kpi_store *s, const struct kpi_point_query *q, 
 int kpi_store_points_count(struct kpi_store *s, int64_t kpi_id, int64_t *ret_n)
 {
     CALL(points_count, s, kpi_id, ret_n);
+}
+
+struct load {
+    struct kpi_point *pts;
+    size_t n, cap;
+    int64_t min_at, max_at;
+};
+
+static int load_point(void *ctx, const struct kpi_point_row *row)
+{
+    struct load *l = ctx;
+    if (l->n == l->cap) {
+        if (l->cap >= KPI_STORE_LOAD_MAX)
+            return -E2BIG;
+        size_t cap = l->cap ? l->cap * 2 : 1024;
+        struct kpi_point *grown = realloc(l->pts, cap * sizeof(*grown));
+        if (!grown)
+            return -ENOMEM;
+        l->pts = grown;
+        l->cap = cap;
+    }
+    l->pts[l->n++] = (struct kpi_point){row->at_ms, row->value};
+    if (row->at_ms < l->min_at)
+        l->min_at = row->at_ms;
+    if (row->at_ms > l->max_at)
+        l->max_at = row->at_ms;
+    return 0;
+}
+
+int kpi_store_points_load(struct kpi_store *s, const struct kpi_point_query *q, struct kpi_point **ret_points, size_t *ret_n,
+                          int64_t *ret_min_at, int64_t *ret_max_at)
+{
+    struct load l = {NULL, 0, 0, INT64_MAX, INT64_MIN};
+    int r = kpi_store_points_scan(s, q, load_point, &l);
+    if (r < 0) {
+        free(l.pts);
+        return r;
+    }
+    *ret_points = l.pts;
+    *ret_n = l.n;
+    *ret_min_at = l.min_at;
+    *ret_max_at = l.max_at;
+    return 0;
 }
 
 int kpi_store_calendar(struct kpi_store *s, struct kpi_calendar *ret_cal, struct kpi_diag *diag)

@@ -110,6 +110,15 @@ int kpi_store_point_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, in
 int kpi_store_points_scan(struct kpi_store *s, const struct kpi_point_query *q, kpi_point_cb cb, void *ctx);
 int kpi_store_points_count(struct kpi_store *s, int64_t kpi_id, int64_t *ret_n);
 
+/* Most points kpi_store_points_load returns: past it the caller must narrow the range. */
+#define KPI_STORE_LOAD_MAX (50u * 1000 * 1000)
+
+/* The points matching q as an array (unsorted; the caller frees it), with the earliest and latest
+ * instants. -E2BIG past KPI_STORE_LOAD_MAX points. */
+struct kpi_point;
+int kpi_store_points_load(struct kpi_store *s, const struct kpi_point_query *q, struct kpi_point **ret_points, size_t *ret_n,
+                          int64_t *ret_min_at, int64_t *ret_max_at);
+
 /* The organisation calendar: loads the org's time zone. Free with kpi_store_calendar_done. */
 int kpi_store_calendar(struct kpi_store *s, struct kpi_calendar *ret_cal, struct kpi_diag *diag);
 void kpi_store_calendar_done(struct kpi_calendar *cal);

@@ -1,0 +1,52 @@
+# Shared helpers of the integration scripts: a scratch directory, checks that print one TAP-like
+# line each ("ok - ..." / "not ok - ..."), and the closing "N passed, M failed" line.
+# usage: source "$(dirname "$0")/lib.sh" "$@"   (first argument or $KPI_BIN: the kpi binary)
+KPI=${1:-${KPI_BIN:-}}
+if [ -z "$KPI" ] || [ ! -x "$KPI" ]; then
+    echo "usage: $0 PATH_TO_KPI (or set KPI_BIN)" >&2
+    exit 2
+fi
+KPI=$(realpath "$KPI")
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 2
+unset KPI_DB
+PASSED=0
+FAILED=0
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+not_ok() {
+    FAILED=$((FAILED + 1))
+    echo "not ok - $1"
+    [ -n "${2:-}" ] && printf '    %s\n' "$2" | head -20
+    return 0
+}
+
+# run CMD...: runs kpi, keeping stdout in $OUT, stderr in $ERR and the exit code in $RC.
+run() {
+    OUT=$("$KPI" "$@" 2>"$WORK/.err")
+    RC=$?
+    ERR=$(cat "$WORK/.err")
+}
+
+# expect_rc WANT DESCRIPTION CMD...
+expect_rc() {
+    local want=$1 desc=$2
+    shift 2
+    run "$@"
+    if [ "$RC" -eq "$want" ]; then ok "$desc"; else not_ok "$desc (exit $RC, wanted $want)" "$ERR"; fi
+}
+
+# contains HAYSTACK NEEDLE DESCRIPTION
+contains() {
+    if printf '%s' "$1" | grep -qF -- "$2"; then ok "$3"; else not_ok "$3 (missing '$2')" "$1"; fi
+}
+
+equals() { # GOT WANT DESCRIPTION
+    if [ "$1" == "$2" ]; then ok "$3"; else not_ok "$3 (got '$1', wanted '$2')"; fi
+}
+
+finish() {
+    echo "$PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ]
+}
