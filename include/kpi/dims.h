@@ -4,8 +4,8 @@
  * pairs sorted by key, written "key=value" and separated by the ASCII unit separator (0x1F), which
  * no key or value may contain. The empty set is "".
  *
- * Keys follow the KPI key rule (^[a-z][a-z0-9_]{0,63}$); values are 1..200 bytes of text without
- * control characters.
+ * Keys follow the KPI key rule (^[a-z][a-z0-9_]{0,63}$); values are 1..200 bytes of UTF-8 text
+ * without control characters.
  */
 #ifndef KPI_DIMS_H
 #define KPI_DIMS_H

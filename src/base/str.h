@@ -29,4 +29,7 @@ int kpi_strlcpy(char *dst, const char *src, size_t size);
 
 bool kpi_streq(const char *a, const char *b); /* NULL-safe */
 
+/* True when s[0..len) is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF). */
+bool kpi_utf8_valid(const char *s, size_t len);
+
 #endif

@@ -5,6 +5,8 @@
 #include "kpi/dims.h"
 
 #include <stdlib.h>
+
+#include "base/str.h"
 #include <string.h>
 
 bool kpi_dim_key_valid(const char *key, size_t len)
@@ -21,7 +23,7 @@ bool kpi_dim_key_valid(const char *key, size_t len)
 
 bool kpi_dim_value_valid(const char *value, size_t len)
 {
-    if (len == 0 || len > KPI_DIM_VALUE_MAX)
+    if (len == 0 || len > KPI_DIM_VALUE_MAX || !kpi_utf8_valid(value, len))
         return false;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)value[i];

@@ -200,6 +200,8 @@ int kpi_def_set_string(char **field, const char *value, size_t max, const char *
         return kpi_diag_set(diag, -EINVAL, "%s: must be at most %zu bytes (got %zu)", field_name, max, n);
     if (!text_ok(value, strcmp(field_name, "description") == 0))
         return kpi_diag_set(diag, -EINVAL, "%s: must not contain control characters", field_name);
+    if (!kpi_utf8_valid(value, n))
+        return kpi_diag_set(diag, -EINVAL, "%s: must be valid UTF-8", field_name);
     char *copy = strdup(value);
     if (!copy)
         return -ENOMEM;

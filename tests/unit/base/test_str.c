@@ -141,3 +141,27 @@ Test(str, strlcpy_truncates)
     cr_expect(eq(int, kpi_strlcpy(small, "abcd", sizeof(small)), -E2BIG));
     cr_expect(eq(str, small, "abc"));
 }
+
+Test(str, utf8_validation)
+{
+    static const struct {
+        const char *s;
+        bool valid;
+    } cases[] = {
+        {"plain", true},
+        {"caf\xc3\xa9", true},
+        {"\xe2\x82\xac 12", true},
+        {"\xf0\x9f\x93\x88", true},
+        {"\xc3", false},
+        {"\xc0\xaf", false},
+        {"\xe0\x80\xaf", false},
+        {"\xed\xa0\x80", false},
+        {"\xf4\x90\x80\x80", false},
+        {"\xff", false},
+        {"a\x80"
+         "b",
+         false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        cr_expect(eq(int, kpi_utf8_valid(cases[i].s, strlen(cases[i].s)), cases[i].valid), "case %zu", i);
+}

@@ -18,6 +18,8 @@ static const struct field_case field_cases[] = {
     {"name", "Monthly recurring revenue", NULL},
     {"description", "line one\nline two", NULL},
     {"name", "bad\nname", "name: must not contain control characters"},
+    {"name", "Umsatz \xe2\x82\xac", NULL},
+    {"name", "broken \xc3(", "name: must be valid UTF-8"},
     {"unit", "EUR", NULL},
     {"unit", "a-very-long-unit-name-that-goes-past-32", "unit: must be at most 32 bytes"},
     {"format", "currency", NULL},
