@@ -4,6 +4,7 @@
  */
 #include "cli/cli.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -111,5 +112,37 @@ int cli_common_option(struct cli *c, int opt, const char *arg)
     }
     default:
         return 0;
+    }
+}
+
+int cli_next_option(struct cli *c, int argc, char **argv, const struct option *opts, int *ret_exit)
+{
+    if (!c->parsing_options) {
+        c->parsing_options = true;
+        optind = 1;
+        opterr = 0;
+    }
+    for (;;) {
+        int opt = getopt_long(argc, argv, "", opts, NULL);
+        if (opt == -1) {
+            c->parsing_options = false;
+            return CLI_OPTS_DONE;
+        }
+        if (opt == '?') {
+            c->parsing_options = false;
+            if (optopt)
+                *ret_exit = cli_usage(c, "option '%s' needs a value", argv[optind - 1]);
+            else
+                *ret_exit = cli_usage(c, "unknown option '%s'", argv[optind - 1]);
+            return CLI_OPTS_EXIT;
+        }
+        int handled = cli_common_option(c, opt, optarg);
+        if (handled < 0) {
+            c->parsing_options = false;
+            *ret_exit = EXIT_OK;
+            return CLI_OPTS_EXIT;
+        }
+        if (handled == 0)
+            return opt;
     }
 }

@@ -26,6 +26,7 @@ struct cli {
     struct kpi_store *store;
     struct kpi_calendar cal;
     bool have_cal;
+    bool parsing_options; /* cli_next_option has started on this command's argv */
 };
 
 struct cli_command {
@@ -68,6 +69,16 @@ enum {
     }
 /* Handles a common option; returns 1 when handled, -1 when help was printed (exit 0). */
 int cli_common_option(struct cli *c, int opt, const char *arg);
+
+/* Option parsing shared by the commands: getopt_long over `opts` (ending with CLI_COMMON_OPTIONS
+ * and {0}), handling --db, --json and --help itself. Returns the next command option's code (its
+ * argument in optarg), CLI_OPTS_DONE when the options are over (argv[optind] is then the first
+ * argument), or CLI_OPTS_EXIT when the command must return *ret_exit: 0 after --help, 2 after an
+ * unknown option or a missing value (already reported). */
+#define CLI_OPTS_DONE (-1)
+#define CLI_OPTS_EXIT (-2)
+struct option;
+int cli_next_option(struct cli *c, int argc, char **argv, const struct option *opts, int *ret_exit);
 
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_org(struct cli *c, int argc, char **argv);

@@ -272,15 +272,13 @@ int cmd_apply(struct cli *c, int argc, char **argv)
     enum { OPT_DRY_RUN = OPT_FIRST_COMMAND_OPTION };
     static const struct option opts[] = {{"dry-run", no_argument, NULL, OPT_DRY_RUN}, CLI_COMMON_OPTIONS, {0}};
     bool dry_run = false;
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int h = cli_common_option(c, opt, optarg);
-        if (h < 0)
-            return EXIT_OK;
-        if (h > 0)
-            continue;
+    for (;;) {
+        int stop;
+        int opt = cli_next_option(c, argc, argv, opts, &stop);
+        if (opt == CLI_OPTS_DONE)
+            break;
+        if (opt == CLI_OPTS_EXIT)
+            return stop;
         if (opt == OPT_DRY_RUN)
             dry_run = true;
         else
@@ -380,15 +378,13 @@ int cmd_dump(struct cli *c, int argc, char **argv)
         {"output", required_argument, NULL, OPT_OUTPUT}, {"all", no_argument, NULL, OPT_ALL}, CLI_COMMON_OPTIONS, {0}};
     const char *output = NULL;
     bool all = false;
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int h = cli_common_option(c, opt, optarg);
-        if (h < 0)
-            return EXIT_OK;
-        if (h > 0)
-            continue;
+    for (;;) {
+        int stop;
+        int opt = cli_next_option(c, argc, argv, opts, &stop);
+        if (opt == CLI_OPTS_DONE)
+            break;
+        if (opt == CLI_OPTS_EXIT)
+            return stop;
         if (opt == OPT_OUTPUT)
             output = optarg;
         else if (opt == OPT_ALL)

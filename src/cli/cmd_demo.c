@@ -349,15 +349,13 @@ int cmd_demo(struct cli *c, int argc, char **argv)
                                          {0}};
     int64_t seed = 42, years = 3, today = 0;
     bool have_today = false;
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int h = cli_common_option(c, opt, optarg);
-        if (h < 0)
-            return EXIT_OK;
-        if (h > 0)
-            continue;
+    for (;;) {
+        int stop;
+        int opt = cli_next_option(c, argc, argv, opts, &stop);
+        if (opt == CLI_OPTS_DONE)
+            break;
+        if (opt == CLI_OPTS_EXIT)
+            return stop;
         switch (opt) {
         case OPT_SEED:
             if (kpi_parse_int64(optarg, strlen(optarg), 0, INT64_MAX, &seed) < 0)

@@ -58,26 +58,18 @@ static int parse_field_args(struct cli *c, int argc, char **argv, struct setting
 {
     struct field_options fo;
     field_options_build(&fo, NULL, 0);
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", fo.opts, NULL)) != -1) {
-        int h = cli_common_option(c, opt, optarg);
-        if (h < 0)
-            return EXIT_OK;
-        if (h > 0)
-            continue;
-        if (opt >= OPT_FIRST_COMMAND_OPTION + 100) {
-            if (set->n >= N_FIELDS)
-                return cli_usage(c, "too many options");
-            set->field[set->n] = kpi_def_fields[opt - OPT_FIRST_COMMAND_OPTION - 100];
-            set->value[set->n] = optarg;
-            set->n++;
-            continue;
-        }
-        if (opt == '?' && optopt)
-            return cli_usage(c, "option '%s' needs a value", argv[optind - 1]);
-        return cli_usage(c, "unknown option '%s'", argv[optind - 1]);
+    for (;;) {
+        int stop;
+        int opt = cli_next_option(c, argc, argv, fo.opts, &stop);
+        if (opt == CLI_OPTS_DONE)
+            break;
+        if (opt == CLI_OPTS_EXIT)
+            return stop;
+        if (set->n >= N_FIELDS)
+            return cli_usage(c, "too many options");
+        set->field[set->n] = kpi_def_fields[opt - OPT_FIRST_COMMAND_OPTION - 100];
+        set->value[set->n] = optarg;
+        set->n++;
     }
     if (optind >= argc)
         return cli_usage(c, "missing KPI key");
@@ -169,16 +161,11 @@ int cmd_edit(struct cli *c, int argc, char **argv)
 static int simple_args(struct cli *c, int argc, char **argv, int want, const char *what)
 {
     static const struct option opts[] = {CLI_COMMON_OPTIONS, {0}};
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int h = cli_common_option(c, opt, optarg);
-        if (h < 0)
-            return EXIT_OK;
-        if (h == 0)
-            return cli_usage(c, "unknown option '%s'", argv[optind - 1]);
-    }
+    int stop;
+    /* The only options are the common ones, which cli_next_option handles. */
+    int opt = cli_next_option(c, argc, argv, opts, &stop);
+    if (opt == CLI_OPTS_EXIT)
+        return stop;
     if (argc - optind < want)
         return cli_usage(c, "missing %s", what);
     if (argc - optind > want)
@@ -311,15 +298,13 @@ int cmd_list(struct cli *c, int argc, char **argv)
     bool all = false, latest = false;
     const char *team = NULL, *owner = NULL;
     int tier = -1;
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int h = cli_common_option(c, opt, optarg);
-        if (h < 0)
-            return EXIT_OK;
-        if (h > 0)
-            continue;
+    for (;;) {
+        int stop;
+        int opt = cli_next_option(c, argc, argv, opts, &stop);
+        if (opt == CLI_OPTS_DONE)
+            break;
+        if (opt == CLI_OPTS_EXIT)
+            return stop;
         struct kpi_diag diag = {""};
         switch (opt) {
         case OPT_ALL:
@@ -395,15 +380,13 @@ int cmd_archive(struct cli *c, int argc, char **argv)
     enum { OPT_RESTORE = OPT_FIRST_COMMAND_OPTION };
     static const struct option opts[] = {{"restore", no_argument, NULL, OPT_RESTORE}, CLI_COMMON_OPTIONS, {0}};
     bool restore = false;
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int h = cli_common_option(c, opt, optarg);
-        if (h < 0)
-            return EXIT_OK;
-        if (h > 0)
-            continue;
+    for (;;) {
+        int stop;
+        int opt = cli_next_option(c, argc, argv, opts, &stop);
+        if (opt == CLI_OPTS_DONE)
+            break;
+        if (opt == CLI_OPTS_EXIT)
+            return stop;
         if (opt == OPT_RESTORE)
             restore = true;
         else
@@ -443,15 +426,13 @@ static int org_command(struct cli *c, int argc, char **argv, bool create)
                                          CLI_COMMON_OPTIONS,
                                          {0}};
     const char *tz = NULL, *fys = NULL, *name = NULL;
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int h = cli_common_option(c, opt, optarg);
-        if (h < 0)
-            return EXIT_OK;
-        if (h > 0)
-            continue;
+    for (;;) {
+        int stop;
+        int opt = cli_next_option(c, argc, argv, opts, &stop);
+        if (opt == CLI_OPTS_DONE)
+            break;
+        if (opt == CLI_OPTS_EXIT)
+            return stop;
         if (opt == OPT_TZ)
             tz = optarg;
         else if (opt == OPT_FYS)

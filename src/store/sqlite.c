@@ -283,7 +283,10 @@ static int sqlite_kpi_list(struct kpi_store *s, bool include_archived, struct kp
     struct kpi_def *defs = NULL;
     size_t n = 0, cap = 0;
     int r = 0, rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    for (;;) {
+        rc = sqlite3_step(q);
+        if (rc != SQLITE_ROW)
+            break;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             struct kpi_def *grown = realloc(defs, cap * sizeof(*defs));
@@ -635,13 +638,16 @@ static int sqlite_points_scan(struct kpi_store *s, const struct kpi_point_query 
     sqlite3_bind_int64(q, 3, qry->to_ms);
     struct kpi_point_write *pts = NULL;
     size_t cap = 0;
-    int rc;
-    while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+    int rc = SQLITE_DONE;
+    while (r == 0) {
+        rc = sqlite3_step(q);
+        if (rc != SQLITE_ROW)
+            break;
         int64_t dims_id = sqlite3_column_int64(q, 1);
         if (dims_id < 0 || dims_id > m.max_id || !m.canon[dims_id])
             continue;
         const uint8_t *blob = sqlite3_column_blob(q, 2);
-        size_t len = (size_t)sqlite3_column_bytes(q, 2), n;
+        size_t len = (size_t)sqlite3_column_bytes(q, 2), n = 0;
         r = reserve((void **)&pts, &cap, len / KPI_CHUNK_RECORD + 1, sizeof(*pts));
         if (r == 0 && kpi_chunk_decode(blob, len, pts, cap, &n) < 0)
             r = -EIO;
