@@ -101,6 +101,20 @@ int kpi_def_set_string(char **field, const char *value, size_t max, const char *
 int kpi_def_set_field(struct kpi_def *d, const char *field, const char *value, struct kpi_diag *diag);
 int kpi_def_add_tag(struct kpi_def *d, const char *tag, struct kpi_diag *diag);
 
+/* How a field's text is shown: TEXT is free text (quoted when printed), WORD an enumerated value,
+ * number or boolean, LIST the tags (comma-separated). */
+enum kpi_field_kind {
+    KPI_FIELD_TEXT,
+    KPI_FIELD_WORD,
+    KPI_FIELD_LIST,
+};
+
+/* Appends the text of one field of d to out, exactly as kpi_def_set_field reads it back ("2",
+ * "month", "saas,revenue"). Returns 1 when the field is set, 0 when it is not (an optional string
+ * that is NULL, no tags: nothing is appended), -EINVAL for an unknown field, or a kpi_buf error. */
+struct kpi_buf;
+int kpi_def_field_text(const struct kpi_def *d, const char *field, struct kpi_buf *out, enum kpi_field_kind *ret_kind);
+
 /* Checks the whole definition (key, name present, lengths, decimals 0..10, weight finite and >= 0,
  * parent not itself, tags). Cross-KPI checks (parent exists, formula inputs) are the store's. */
 int kpi_def_validate(const struct kpi_def *d, struct kpi_diag *diag);

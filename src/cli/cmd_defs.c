@@ -105,7 +105,7 @@ static void add_shown_value(struct out *o, const struct kpi_defs_field_change *f
         out_adds(o, "(none)");
         return;
     }
-    if (fc->kind == KPI_DEFS_FIELD_LIST) {
+    if (fc->kind == KPI_FIELD_LIST) {
         out_addc(o, '[');
         for (const char *p = text; *p; p++) {
             if (*p == ',')
@@ -116,7 +116,7 @@ static void add_shown_value(struct out *o, const struct kpi_defs_field_change *f
         out_addc(o, ']');
         return;
     }
-    bool quoted = fc->kind == KPI_DEFS_FIELD_TEXT;
+    bool quoted = fc->kind == KPI_FIELD_TEXT;
     if (quoted)
         out_addc(o, '\'');
     size_t n = strlen(text), shown = n;

@@ -201,31 +201,20 @@ int cmd_show(struct cli *c, int argc, char **argv)
         kpi_def_clear(&d);
         return EXIT_OK;
     }
-    char num[64], tags[(KPI_TAG_MAX + 2) * KPI_TAGS_MAX + 1] = "";
-    size_t used = 0;
-    for (size_t i = 0; i < d.n_tags; i++)
-        used += (size_t)snprintf(tags + used, sizeof(tags) - used, "%s%s", i ? ", " : "", d.tags[i]);
     printf("%s%s\n", d.key, d.archived ? " (archived)" : "");
-    print_field("name", d.name);
-    print_field("description", d.description);
-    print_field("unit", d.unit);
-    print_field("format", kpi_enum_name(&kpi_enum_format, (int)d.format));
-    snprintf(num, sizeof(num), "%d", d.decimals);
-    print_field("decimals", num);
-    print_field("direction", kpi_enum_name(&kpi_enum_direction, (int)d.direction));
-    print_field("aggregation", kpi_enum_name(&kpi_enum_aggregation, (int)d.aggregation));
-    print_field("granularity", kpi_enum_name(&kpi_enum_granularity, (int)d.granularity));
-    print_field("formula", d.formula);
-    print_field("tier", kpi_enum_name(&kpi_enum_tier, (int)d.tier));
-    print_field("indicator", kpi_enum_name(&kpi_enum_indicator, (int)d.indicator));
-    print_field("owner", d.owner);
-    print_field("team", d.team);
-    print_field("parent", d.parent);
-    kpi_format_double(d.weight, num, sizeof(num));
-    print_field("weight", num);
-    print_field("review_cadence", kpi_enum_name(&kpi_enum_cadence, (int)d.review_cadence));
-    print_field("visibility", kpi_enum_name(&kpi_enum_visibility, (int)d.visibility));
-    print_field("tags", tags);
+    struct kpi_buf text;
+    kpi_buf_init(&text, KPI_DESCRIPTION_MAX + 1);
+    for (int i = 0; kpi_def_fields[i]; i++) {
+        const char *field = kpi_def_fields[i];
+        if (strcmp(field, "key") == 0 || strcmp(field, "archived") == 0)
+            continue;
+        enum kpi_field_kind kind;
+        kpi_buf_reset(&text);
+        kpi_def_field_text(&d, field, &text, &kind);
+        print_field(field, kpi_buf_str(&text));
+    }
+    kpi_buf_free(&text);
+    char num[32];
     int64_t n = 0;
     if (kpi_store_points_count(c->store, d.id, &n) == 0) {
         snprintf(num, sizeof(num), "%lld", (long long)n);

@@ -278,43 +278,75 @@ static int parse_bool(const char *field, const char *value, bool *ret, struct kp
     return kpi_diag_set(diag, -EINVAL, "%s: expected true or false, got '%.32s'", field, value ? value : "");
 }
 
-static int set_enum(const struct kpi_enum_info *e, int *field, const char *value, struct kpi_diag *diag)
+/* Every settable field once: how it is stored, so that setting a field from text and printing it
+ * back as text (kpi_def_field_text) can never disagree. */
+enum field_type { F_KEY, F_TEXT, F_PARENT, F_ENUM, F_DECIMALS, F_WEIGHT, F_TAGS, F_BOOL };
+
+static const struct field_info {
+    const char *name;
+    enum field_type type;
+    size_t offset;
+    size_t max;                       /* F_TEXT: most bytes */
+    const struct kpi_enum_info *info; /* F_ENUM */
+} field_table[] = {
+    {"key", F_KEY, offsetof(struct kpi_def, key), KPI_KEY_MAX, NULL},
+    {"name", F_TEXT, offsetof(struct kpi_def, name), KPI_NAME_MAX, NULL},
+    {"description", F_TEXT, offsetof(struct kpi_def, description), KPI_DESCRIPTION_MAX, NULL},
+    {"unit", F_TEXT, offsetof(struct kpi_def, unit), KPI_UNIT_MAX, NULL},
+    {"format", F_ENUM, offsetof(struct kpi_def, format), 0, &kpi_enum_format},
+    {"decimals", F_DECIMALS, offsetof(struct kpi_def, decimals), 0, NULL},
+    {"direction", F_ENUM, offsetof(struct kpi_def, direction), 0, &kpi_enum_direction},
+    {"aggregation", F_ENUM, offsetof(struct kpi_def, aggregation), 0, &kpi_enum_aggregation},
+    {"granularity", F_ENUM, offsetof(struct kpi_def, granularity), 0, &kpi_enum_granularity},
+    {"formula", F_TEXT, offsetof(struct kpi_def, formula), KPI_FORMULA_MAX, NULL},
+    {"tier", F_ENUM, offsetof(struct kpi_def, tier), 0, &kpi_enum_tier},
+    {"indicator", F_ENUM, offsetof(struct kpi_def, indicator), 0, &kpi_enum_indicator},
+    {"owner", F_TEXT, offsetof(struct kpi_def, owner), KPI_OWNER_MAX, NULL},
+    {"team", F_TEXT, offsetof(struct kpi_def, team), KPI_TEAM_MAX, NULL},
+    {"parent", F_PARENT, offsetof(struct kpi_def, parent), KPI_KEY_MAX, NULL},
+    {"weight", F_WEIGHT, offsetof(struct kpi_def, weight), 0, NULL},
+    {"review_cadence", F_ENUM, offsetof(struct kpi_def, review_cadence), 0, &kpi_enum_cadence},
+    {"visibility", F_ENUM, offsetof(struct kpi_def, visibility), 0, &kpi_enum_visibility},
+    {"tags", F_TAGS, offsetof(struct kpi_def, tags), 0, NULL},
+    {"archived", F_BOOL, offsetof(struct kpi_def, archived), 0, NULL},
+};
+
+static const struct field_info *find_field(const char *name)
+{
+    for (size_t i = 0; i < sizeof(field_table) / sizeof(field_table[0]); i++)
+        if (strcmp(field_table[i].name, name) == 0)
+            return &field_table[i];
+    return NULL;
+}
+
+/* Every enum field is stored as an int-sized enum. */
+static int enum_get(const struct kpi_def *d, const struct field_info *f)
 {
     int v;
-    int r = kpi_enum_parse(e, value, &v, diag);
-    if (r < 0)
-        return r;
-    *field = v;
-    return 0;
+    memcpy(&v, (const char *)d + f->offset, sizeof(int));
+    return v;
 }
 
 int kpi_def_set_field(struct kpi_def *d, const char *field, const char *value, struct kpi_diag *diag)
 {
-    int tmp, r;
-    if (strcmp(field, "key") == 0)
+    const struct field_info *f = find_field(field);
+    if (!f)
+        return kpi_diag_set(diag, -EINVAL, "unknown field '%.64s'", field);
+    char **text = (char **)((char *)d + f->offset);
+    switch (f->type) {
+    case F_KEY:
         return kpi_def_set_key(d, value, diag);
-    if (strcmp(field, "name") == 0)
-        return kpi_def_set_string(&d->name, value, KPI_NAME_MAX, field, diag);
-    if (strcmp(field, "description") == 0)
-        return kpi_def_set_string(&d->description, value, KPI_DESCRIPTION_MAX, field, diag);
-    if (strcmp(field, "unit") == 0)
-        return kpi_def_set_string(&d->unit, value, KPI_UNIT_MAX, field, diag);
-    if (strcmp(field, "formula") == 0)
-        return kpi_def_set_string(&d->formula, value, KPI_FORMULA_MAX, field, diag);
-    if (strcmp(field, "owner") == 0)
-        return kpi_def_set_string(&d->owner, value, KPI_OWNER_MAX, field, diag);
-    if (strcmp(field, "team") == 0)
-        return kpi_def_set_string(&d->team, value, KPI_TEAM_MAX, field, diag);
-    if (strcmp(field, "parent") == 0) {
+    case F_PARENT:
         if (value && *value && !kpi_key_valid(value))
             return kpi_diag_set(diag, -EINVAL, "parent: '%.80s' is not a valid KPI key", value);
-        return kpi_def_set_string(&d->parent, value, KPI_KEY_MAX, field, diag);
-    }
-    if (strcmp(field, "tags") == 0)
+        return kpi_def_set_string(text, value, f->max, field, diag);
+    case F_TEXT:
+        return kpi_def_set_string(text, value, f->max, field, diag);
+    case F_TAGS:
         return set_tags(d, value, diag);
-    if (strcmp(field, "archived") == 0)
-        return parse_bool(field, value, &d->archived, diag);
-    if (strcmp(field, "decimals") == 0) {
+    case F_BOOL:
+        return parse_bool(field, value, (bool *)((char *)d + f->offset), diag);
+    case F_DECIMALS: {
         int64_t v;
         if (!value || kpi_parse_int64(value, strlen(value), 0, KPI_DECIMALS_MAX, &v) < 0)
             return kpi_diag_set(diag, -EINVAL, "decimals: expected a whole number from 0 to %d, got '%.32s'", KPI_DECIMALS_MAX,
@@ -322,38 +354,75 @@ int kpi_def_set_field(struct kpi_def *d, const char *field, const char *value, s
         d->decimals = (int)v;
         return 0;
     }
-    if (strcmp(field, "weight") == 0) {
+    case F_WEIGHT: {
         double v;
         if (!value || kpi_parse_double(value, strlen(value), &v) < 0 || v < 0 || v > 1e6)
             return kpi_diag_set(diag, -EINVAL, "weight: expected a number from 0 to 1000000, got '%.32s'", value ? value : "");
         d->weight = v;
         return 0;
     }
-    static const struct {
-        const char *name;
-        const struct kpi_enum_info *info;
-        size_t offset;
-    } enums[] = {
-        {"format", &kpi_enum_format, offsetof(struct kpi_def, format)},
-        {"direction", &kpi_enum_direction, offsetof(struct kpi_def, direction)},
-        {"aggregation", &kpi_enum_aggregation, offsetof(struct kpi_def, aggregation)},
-        {"granularity", &kpi_enum_granularity, offsetof(struct kpi_def, granularity)},
-        {"tier", &kpi_enum_tier, offsetof(struct kpi_def, tier)},
-        {"indicator", &kpi_enum_indicator, offsetof(struct kpi_def, indicator)},
-        {"review_cadence", &kpi_enum_cadence, offsetof(struct kpi_def, review_cadence)},
-        {"visibility", &kpi_enum_visibility, offsetof(struct kpi_def, visibility)},
-    };
-    for (size_t i = 0; i < sizeof(enums) / sizeof(enums[0]); i++) {
-        if (strcmp(field, enums[i].name) == 0) {
-            r = set_enum(enums[i].info, &tmp, value, diag);
+    case F_ENUM: {
+        int v;
+        int r = kpi_enum_parse(f->info, value, &v, diag);
+        if (r < 0)
+            return r;
+        memcpy((char *)d + f->offset, &v, sizeof(int));
+        return 0;
+    }
+    }
+    return -EINVAL;
+}
+
+int kpi_def_field_text(const struct kpi_def *d, const char *field, struct kpi_buf *out, enum kpi_field_kind *ret_kind)
+{
+    const struct field_info *f = find_field(field);
+    if (!f)
+        return -EINVAL;
+    int r;
+    char num[64];
+    switch (f->type) {
+    case F_KEY:
+        *ret_kind = KPI_FIELD_TEXT;
+        r = kpi_buf_adds(out, d->key);
+        break;
+    case F_TEXT:
+    case F_PARENT: {
+        const char *text = *(char *const *)((const char *)d + f->offset);
+        *ret_kind = KPI_FIELD_TEXT;
+        if (!text)
+            return 0;
+        r = kpi_buf_adds(out, text);
+        break;
+    }
+    case F_TAGS:
+        *ret_kind = KPI_FIELD_LIST;
+        for (size_t i = 0; i < d->n_tags; i++) {
+            r = kpi_buf_printf(out, "%s%s", i ? "," : "", d->tags[i]);
             if (r < 0)
                 return r;
-            /* Every enum field is stored as an int-sized enum. */
-            memcpy((char *)d + enums[i].offset, &tmp, sizeof(int));
-            return 0;
         }
+        return d->n_tags > 0;
+    case F_DECIMALS:
+        *ret_kind = KPI_FIELD_WORD;
+        r = kpi_buf_printf(out, "%d", d->decimals);
+        break;
+    case F_WEIGHT:
+        *ret_kind = KPI_FIELD_WORD;
+        kpi_format_double(d->weight, num, sizeof(num));
+        r = kpi_buf_adds(out, num);
+        break;
+    case F_BOOL:
+        *ret_kind = KPI_FIELD_WORD;
+        r = kpi_buf_adds(out, *(const bool *)((const char *)d + f->offset) ? "true" : "false");
+        break;
+    case F_ENUM:
+        *ret_kind = KPI_FIELD_WORD;
+        r = kpi_buf_adds(out, kpi_enum_name(f->info, enum_get(d, f)));
+        break;
+    default:
+        return -EINVAL;
     }
-    return kpi_diag_set(diag, -EINVAL, "unknown field '%.64s'", field);
+    return r < 0 ? r : 1;
 }
 
 int kpi_def_validate(const struct kpi_def *d, struct kpi_diag *diag)

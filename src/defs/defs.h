@@ -40,19 +40,6 @@ int kpi_defs_parse_yaml(const char *text, size_t len, struct kpi_def **ret_defs,
  * full, -EILSEQ when a string is not valid UTF-8, -ENOMEM. */
 int kpi_defs_emit_yaml(struct kpi_buf *out, const struct kpi_def *defs, size_t n);
 
-/* How a field's text is shown: TEXT is free text (quoted when printed), WORD an enumerated value,
- * number or boolean, LIST the tags (comma-separated). */
-enum kpi_defs_field_kind {
-    KPI_DEFS_FIELD_TEXT,
-    KPI_DEFS_FIELD_WORD,
-    KPI_DEFS_FIELD_LIST,
-};
-
-/* Appends the text of one field of d to out, as kpi_def_set_field reads it ("2", "month",
- * "saas,revenue"). Returns 1 when the field is set, 0 when it is not (an optional string that is
- * NULL, no tags: nothing is appended), -EINVAL for an unknown field, or a kpi_buf error. */
-int kpi_defs_field_text(const struct kpi_def *d, const char *field, struct kpi_buf *out, enum kpi_defs_field_kind *ret_kind);
-
 enum kpi_defs_change_kind {
     KPI_CHANGE_CREATE,
     KPI_CHANGE_UPDATE,
@@ -75,7 +62,7 @@ int kpi_defs_plan(const struct kpi_def *current, size_t n_current, const struct 
 /* One changed field of an update; old_text/new_text are NULL when the field is unset. */
 struct kpi_defs_field_change {
     const char *field; /* an entry of kpi_def_fields */
-    enum kpi_defs_field_kind kind;
+    enum kpi_field_kind kind;
     char *old_text;
     char *new_text;
 };

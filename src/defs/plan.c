@@ -25,91 +25,6 @@ void kpi_defs_free(struct kpi_def *defs, size_t n)
     free(defs);
 }
 
-static const struct {
-    const char *field;
-    const struct kpi_enum_info *info;
-    size_t offset;
-} enum_fields[] = {
-    {"format", &kpi_enum_format, offsetof(struct kpi_def, format)},
-    {"direction", &kpi_enum_direction, offsetof(struct kpi_def, direction)},
-    {"aggregation", &kpi_enum_aggregation, offsetof(struct kpi_def, aggregation)},
-    {"granularity", &kpi_enum_granularity, offsetof(struct kpi_def, granularity)},
-    {"tier", &kpi_enum_tier, offsetof(struct kpi_def, tier)},
-    {"indicator", &kpi_enum_indicator, offsetof(struct kpi_def, indicator)},
-    {"review_cadence", &kpi_enum_cadence, offsetof(struct kpi_def, review_cadence)},
-    {"visibility", &kpi_enum_visibility, offsetof(struct kpi_def, visibility)},
-};
-
-/* The optional string fields; NULL means unset. */
-static const char *const *string_field(const struct kpi_def *d, const char *field)
-{
-    if (strcmp(field, "name") == 0)
-        return (const char *const *)&d->name;
-    if (strcmp(field, "description") == 0)
-        return (const char *const *)&d->description;
-    if (strcmp(field, "unit") == 0)
-        return (const char *const *)&d->unit;
-    if (strcmp(field, "formula") == 0)
-        return (const char *const *)&d->formula;
-    if (strcmp(field, "owner") == 0)
-        return (const char *const *)&d->owner;
-    if (strcmp(field, "team") == 0)
-        return (const char *const *)&d->team;
-    if (strcmp(field, "parent") == 0)
-        return (const char *const *)&d->parent;
-    return NULL;
-}
-
-int kpi_defs_field_text(const struct kpi_def *d, const char *field, struct kpi_buf *out, enum kpi_defs_field_kind *ret_kind)
-{
-    if (strcmp(field, "key") == 0) {
-        *ret_kind = KPI_DEFS_FIELD_TEXT;
-        int r = kpi_buf_adds(out, d->key);
-        return r < 0 ? r : 1;
-    }
-    const char *const *s = string_field(d, field);
-    if (s) {
-        *ret_kind = KPI_DEFS_FIELD_TEXT;
-        if (!*s)
-            return 0;
-        int r = kpi_buf_adds(out, *s);
-        return r < 0 ? r : 1;
-    }
-    if (strcmp(field, "tags") == 0) {
-        *ret_kind = KPI_DEFS_FIELD_LIST;
-        for (size_t i = 0; i < d->n_tags; i++) {
-            int r = kpi_buf_printf(out, "%s%s", i ? "," : "", d->tags[i]);
-            if (r < 0)
-                return r;
-        }
-        return d->n_tags > 0;
-    }
-    int r;
-    if (strcmp(field, "decimals") == 0) {
-        r = kpi_buf_printf(out, "%d", d->decimals);
-    } else if (strcmp(field, "weight") == 0) {
-        char num[64];
-        kpi_format_double(d->weight, num, sizeof(num));
-        r = kpi_buf_adds(out, num);
-    } else if (strcmp(field, "archived") == 0) {
-        r = kpi_buf_adds(out, d->archived ? "true" : "false");
-    } else {
-        r = -EINVAL;
-        for (size_t i = 0; i < sizeof(enum_fields) / sizeof(enum_fields[0]); i++) {
-            if (strcmp(field, enum_fields[i].field) == 0) {
-                int v;
-                memcpy(&v, (const char *)d + enum_fields[i].offset, sizeof(int));
-                r = kpi_buf_adds(out, kpi_enum_name(enum_fields[i].info, v));
-                break;
-            }
-        }
-    }
-    if (r < 0)
-        return r;
-    *ret_kind = KPI_DEFS_FIELD_WORD;
-    return 1;
-}
-
 void kpi_defs_diff_free(struct kpi_defs_field_change *fields, size_t n)
 {
     if (!fields)
@@ -122,12 +37,12 @@ void kpi_defs_diff_free(struct kpi_defs_field_change *fields, size_t n)
 }
 
 /* The text of a field as a new string (NULL when unset). */
-static int field_string(const struct kpi_def *d, const char *field, char **ret_text, enum kpi_defs_field_kind *ret_kind)
+static int field_string(const struct kpi_def *d, const char *field, char **ret_text, enum kpi_field_kind *ret_kind)
 {
     struct kpi_buf b;
     kpi_buf_init(&b, FIELD_TEXT_MAX);
-    enum kpi_defs_field_kind kind;
-    int r = kpi_defs_field_text(d, field, &b, &kind);
+    enum kpi_field_kind kind;
+    int r = kpi_def_field_text(d, field, &b, &kind);
     if (r < 0) {
         kpi_buf_free(&b);
         return r;
@@ -156,7 +71,7 @@ int kpi_defs_diff(const struct kpi_def *a, const struct kpi_def *b, struct kpi_d
     int r = 0;
     for (size_t i = 0; i < n_fields; i++) {
         char *old_text = NULL, *new_text = NULL;
-        enum kpi_defs_field_kind kind;
+        enum kpi_field_kind kind;
         r = field_string(a, kpi_def_fields[i], &old_text, &kind);
         if (r == 0)
             r = field_string(b, kpi_def_fields[i], &new_text, &kind);

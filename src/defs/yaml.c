@@ -537,11 +537,11 @@ static int emit_def(struct emitter *em, const struct kpi_def *d, const struct kp
     for (int i = 0; r == 0 && kpi_def_fields[i]; i++) {
         const char *field = kpi_def_fields[i];
         bool always = strcmp(field, "key") == 0 || strcmp(field, "name") == 0;
-        enum kpi_defs_field_kind kind, dkind;
+        enum kpi_field_kind kind, dkind;
         kpi_buf_reset(&value);
         kpi_buf_reset(&dflt);
-        int set = kpi_defs_field_text(d, field, &value, &kind);
-        int dset = kpi_defs_field_text(defaults, field, &dflt, &dkind);
+        int set = kpi_def_field_text(d, field, &value, &kind);
+        int dset = kpi_def_field_text(defaults, field, &dflt, &dkind);
         if (set < 0 || dset < 0) {
             r = set < 0 ? set : dset;
             break;
@@ -551,8 +551,8 @@ static int emit_def(struct emitter *em, const struct kpi_def *d, const struct kp
         r = emit_scalar(em, field, false);
         if (r < 0)
             break;
-        if (kind != KPI_DEFS_FIELD_LIST) {
-            r = emit_scalar(em, kpi_buf_str(&value), kind == KPI_DEFS_FIELD_TEXT);
+        if (kind != KPI_FIELD_LIST) {
+            r = emit_scalar(em, kpi_buf_str(&value), kind == KPI_FIELD_TEXT);
             continue;
         }
         if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_FLOW_SEQUENCE_STYLE)) {

@@ -22,11 +22,31 @@ not_ok() {
     return 0
 }
 
-# run CMD...: runs kpi, keeping stdout in $OUT, stderr in $ERR and the exit code in $RC.
+# run ARGS...: runs kpi, keeping stdout in $OUT, stderr in $ERR and the exit code in $RC (safe
+# under set -e).
 run() {
-    OUT=$("$KPI" "$@" 2>"$WORK/.err")
-    RC=$?
+    RC=0
+    OUT=$("$KPI" "$@" 2>"$WORK/.err") || RC=$?
     ERR=$(cat "$WORK/.err")
+}
+
+# capture CMD...: the same for any command, into $out, $err and $rc.
+capture() {
+    rc=0
+    "$@" >"$WORK/.out" 2>"$WORK/.err" || rc=$?
+    out=$(cat "$WORK/.out")
+    err=$(cat "$WORK/.err")
+}
+
+# check DESCRIPTION CMD...: one check line from a command's success.
+check() {
+    local what=$1
+    shift
+    if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+has() { # TEXT FIXED_STRING
+    grep -qF -- "$2" <<<"$1"
 }
 
 # expect_rc WANT DESCRIPTION CMD...

@@ -7,49 +7,15 @@
 # check and ends with "N passed, M failed"; exits non-zero when a check failed.
 set -euo pipefail
 
-KPI=${1:-${KPI_BIN:-}}
-if [ -z "$KPI" ] || [ ! -x "$KPI" ]; then
-    echo "usage: $0 path/to/kpi (or set KPI_BIN)" >&2
-    exit 2
-fi
-KPI=$(cd "$(dirname "$KPI")" && pwd)/$(basename "$KPI")
+source "$(dirname "$0")/lib.sh" "$@"
+work=$WORK
+export KPI_DB="$WORK/kpi.db"
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-unset KPI_DB
-export KPI_DB="$work/kpi.db"
-
-passed=0
-failed=0
-ok() {
-    echo "ok - $1"
-    passed=$((passed + 1))
-}
-not_ok() {
-    echo "not ok - $1"
-    failed=$((failed + 1))
-}
-check() { # description, command...
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-# run CMD...: sets $out (stdout), $err (stderr) and $rc, whatever `set -e` says.
-run() {
-    rc=0
-    "$@" >"$work/.out" 2>"$work/.err" || rc=$?
-    out=$(cat "$work/.out")
-    err=$(cat "$work/.err")
-}
-has() { # text, fixed string
-    grep -qF -- "$2" <<<"$1"
-}
 snapshot() { # the full definitions, archived included
     "$KPI" dump --all
 }
 
-run "$KPI" init
+capture "$KPI" init
 check "init exits 0" [ "$rc" -eq 0 ]
 
 # 1. Create from a file. churn_rate names mrr as its parent before mrr is listed.
@@ -81,55 +47,55 @@ kpis:
     direction: up
     granularity: quarter
 EOF
-run "$KPI" apply kpis.yaml
+capture "$KPI" apply kpis.yaml
 check "apply creates: exit 0" [ "$rc" -eq 0 ]
 check "apply prints '+ mrr (created)'" has "$out" "+ mrr (created)"
 check "apply prints the summary" has "$out" "3 created, 0 updated, 0 unchanged"
 check "the parent is created before its child" [ "$(grep -n '^+ mrr' <<<"$out" | cut -d: -f1)" -lt "$(grep -n '^+ churn_rate' <<<"$out" | cut -d: -f1)" ]
-run "$KPI" show churn_rate
+capture "$KPI" show churn_rate
 check "the child has its parent" grep -qE '^ +parent +mrr$' <<<"$out"
 created_before=$("$KPI" show mrr --json | grep '"created_at"')
 
 # 2. Applying the same file again changes nothing.
 before=$(snapshot)
-run "$KPI" apply kpis.yaml
+capture "$KPI" apply kpis.yaml
 check "re-apply exits 0" [ "$rc" -eq 0 ]
 check "re-apply prints 'no changes'" has "$out" "no changes"
 check "re-apply writes nothing" [ "$(snapshot)" = "$before" ]
 
 # 3. An edit, dry run first: the diff is shown, nothing is written.
 sed -i "s/unit: '%'/unit: pct/; s/direction: down/direction: down\n    tier: strategic/" kpis.yaml
-run "$KPI" apply --dry-run kpis.yaml
+capture "$KPI" apply --dry-run kpis.yaml
 check "dry run exits 0" [ "$rc" -eq 0 ]
 check "dry run shows the diff" has "$out" "~ churn_rate: unit '%' -> 'pct', tier operational -> strategic"
 check "dry run says nothing was written" has "$out" "nothing written"
 check "dry run writes nothing" [ "$(snapshot)" = "$before" ]
 
 # 4. The edit itself.
-run "$KPI" apply kpis.yaml
+capture "$KPI" apply kpis.yaml
 check "apply of the edit exits 0" [ "$rc" -eq 0 ]
 check "apply of the edit shows the diff" has "$out" "~ churn_rate: unit '%' -> 'pct', tier operational -> strategic"
 check "apply of the edit prints the summary" has "$out" "0 created, 1 updated, 2 unchanged"
-run "$KPI" show churn_rate
+capture "$KPI" show churn_rate
 check "the update is stored" grep -qE '^ +unit +pct$' <<<"$out"
-run "$KPI" apply kpis.yaml
+capture "$KPI" apply kpis.yaml
 check "applying the edited file again: no changes" has "$out" "no changes"
 
 # 5. An update keeps the creation time.
 sed -i 's/team: finance/team: revenue_ops/' kpis.yaml
-run "$KPI" apply kpis.yaml
+capture "$KPI" apply kpis.yaml
 check "update of mrr exits 0" [ "$rc" -eq 0 ]
 check "an update keeps created_at" [ "$("$KPI" show mrr --json | grep '"created_at"')" = "$created_before" ]
 
 # 6. dump -> apply is a no-op, also on a fresh database.
 "$KPI" dump >dump.yaml
-run "$KPI" apply dump.yaml
+capture "$KPI" apply dump.yaml
 check "dump -> apply: no changes" has "$out" "no changes (3 unchanged)"
-run "$KPI" --db fresh.db init
-run "$KPI" --db fresh.db apply dump.yaml
+capture "$KPI" --db fresh.db init
+capture "$KPI" --db fresh.db apply dump.yaml
 check "dump applied to a fresh database creates everything" has "$out" "3 created, 0 updated, 0 unchanged"
 check "the fresh database dumps the same YAML" [ "$("$KPI" --db fresh.db dump)" = "$(cat dump.yaml)" ]
-run "$KPI" dump --output out.yaml
+capture "$KPI" dump --output out.yaml
 check "dump --output writes the file" cmp -s out.yaml dump.yaml
 
 # 7. A bad value in the 3rd of 3 new KPIs: file:line:col, exit 1, nothing written.
@@ -144,30 +110,30 @@ kpis:
     name: Sales-qualified leads
     granularity: fortnight
 EOF
-run "$KPI" apply bad.yaml
+capture "$KPI" apply bad.yaml
 check "bad value: exit 1" [ "$rc" -eq 1 ]
 check "bad value: error with file:line:col" has "$err" "bad.yaml:8:5: granularity: unknown value 'fortnight' (expected day, week, month, quarter or year)"
 check "bad value: nothing written" [ "$(snapshot)" = "$before" ]
 
 # 8. A KPI the store refuses (unknown parent) as the 3rd of 3: the transaction rolls back.
 sed -i 's/    granularity: fortnight/    parent: nowhere/' bad.yaml
-run "$KPI" apply bad.yaml
+capture "$KPI" apply bad.yaml
 check "unknown parent: exit 1" [ "$rc" -eq 1 ]
 check "unknown parent: error names the KPI" has "$err" "bad.yaml: sql: parent: no KPI with key 'nowhere'"
 check "unknown parent: the first two are rolled back" [ "$(snapshot)" = "$before" ]
-run "$KPI" apply --dry-run bad.yaml
+capture "$KPI" apply --dry-run bad.yaml
 check "unknown parent: a dry run reports it too" [ "$rc" -eq 1 ]
 
 # 9. Syntax and schema errors.
 printf 'kpis:\n  - key: a\n    name: A\n    name: B\n' >dup.yaml
-run "$KPI" apply dup.yaml
+capture "$KPI" apply dup.yaml
 check "duplicate field: exit 1" [ "$rc" -eq 1 ]
 check "duplicate field: message with its position" has "$err" "dup.yaml:4:5: duplicate field 'name' (first at 3:5)"
 printf 'kpis:\n  - &x {key: a, name: A}\n  - *x\n' >alias.yaml
-run "$KPI" apply alias.yaml
+capture "$KPI" apply alias.yaml
 check "anchors are refused" has "$err" "alias.yaml:2:5: anchors (&x) are not allowed"
 printf 'kpis:\n  - key: a\n    name: "unterminated\n' >syntax.yaml
-run "$KPI" apply syntax.yaml
+capture "$KPI" apply syntax.yaml
 check "a YAML syntax error gives its position" has "$err" "syntax.yaml:4:1: invalid YAML:"
 check "bad files wrote nothing" [ "$(snapshot)" = "$before" ]
 
@@ -178,31 +144,30 @@ kpis:
   - {key: pipeline, name: Pipeline, parent: bookings}
   - {key: bookings, name: Bookings}
 EOF
-run "$KPI" apply cascade.yaml
+capture "$KPI" apply cascade.yaml
 check "cascade listed bottom-up: exit 0" [ "$rc" -eq 0 ]
 check "cascade: created top-down" [ "$(grep -o '^+ [a-z_]*' <<<"$out" | tr '\n' ' ')" = "+ bookings + pipeline + win_rate " ]
 
 # 11. Standard input and --json.
-run bash -c "sed 's/name: Bookings/name: Bookings (EUR)/' cascade.yaml | '$KPI' apply --json -"
+capture bash -c "sed 's/name: Bookings/name: Bookings (EUR)/' cascade.yaml | '$KPI' apply --json -"
 check "apply - reads standard input" [ "$rc" -eq 0 ]
 check "--json lists the update" has "$out" '{"action": "update", "key": "bookings", "fields": [{"field": "name", "old": "Bookings", "new": "Bookings (EUR)"}]}'
 check "--json has the counts" has "$out" '"updated": 1,'
 
 # 12. Archived KPIs: dump leaves them out unless --all; naming one in a file updates it.
-run "$KPI" archive win_rate
+capture "$KPI" archive win_rate
 check "dump leaves archived KPIs out" bash -c "! '$KPI' dump | grep -q 'key: win_rate'"
 check "dump --all includes them" bash -c "'$KPI' dump --all | grep -q 'archived: true'"
-run "$KPI" apply cascade.yaml
+capture "$KPI" apply cascade.yaml
 check "a file naming an archived KPI restores it" has "$out" "~ win_rate: archived true -> false"
 
 # 13. Usage errors and limits.
-run "$KPI" apply
+capture "$KPI" apply
 check "apply without a file: exit 2" [ "$rc" -eq 2 ]
-run "$KPI" apply missing.yaml
+capture "$KPI" apply missing.yaml
 check "missing file: exit 1" [ "$rc" -eq 1 ]
 head -c $((16 * 1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >big.yaml
-run "$KPI" apply big.yaml
+capture "$KPI" apply big.yaml
 check "a file over 16 MiB is refused" has "$err" "big.yaml: the file is larger than 16 MiB"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

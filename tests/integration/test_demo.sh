@@ -6,33 +6,8 @@
 # check and ends with "N passed, M failed"; exits non-zero when a check failed.
 set -euo pipefail
 
-KPI=${1:-${KPI_BIN:-}}
-if [ -z "$KPI" ] || [ ! -x "$KPI" ]; then
-    echo "usage: $0 path/to/kpi (or set KPI_BIN)" >&2
-    exit 2
-fi
-KPI=$(cd "$(dirname "$KPI")" && pwd)/$(basename "$KPI")
+source "$(dirname "$0")/lib.sh" "$@"
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-unset KPI_DB
-
-passed=0
-failed=0
-ok() {
-    echo "ok - $1"
-    passed=$((passed + 1))
-}
-not_ok() {
-    echo "not ok - $1"
-    failed=$((failed + 1))
-}
-check() { # description, command...
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
 # Runs a command and prints its exit code (never fails itself, whatever `set -e` says).
 status() {
     local rc=0
@@ -125,5 +100,4 @@ if command -v jq >/dev/null 2>&1; then
 fi
 check "the default --today works" [ "$(status "$KPI" demo --db now.db)" -eq 0 ]
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
