@@ -16,6 +16,8 @@
 #include "kpi/error.h"
 #include "kpi/period.h"
 
+struct kpi_target; /* kpi/status.h */
+
 #define KPI_KEY_MAX 64
 #define KPI_NAME_MAX 200
 #define KPI_DESCRIPTION_MAX 4000
@@ -83,7 +85,12 @@ struct kpi_def {
     bool archived;
     int64_t created_ms;
     int64_t updated_ms;
+    /* Successive targets, sorted by date (see kpi/status.h), owned by the definition. */
+    struct kpi_target *targets;
+    size_t n_targets;
 };
+
+#define KPI_TARGETS_MAX 100
 
 /* Fills d with the defaults (format number, 0 decimals, direction up, aggregation sum, granularity
  * month, tier operational, indicator lagging, weight 1, cadence monthly, visibility org). */
@@ -94,12 +101,21 @@ bool kpi_def_equal(const struct kpi_def *a, const struct kpi_def *b);
 
 bool kpi_key_valid(const char *key);
 int kpi_def_set_key(struct kpi_def *d, const char *key, struct kpi_diag *diag);
-/* Replaces a string field (NULL or "" clears it), checking its maximum length. */
+/* Replaces a heap string (NULL or "" clears it) after the checks every text gets: at most max
+ * bytes, valid UTF-8, no control characters (newlines and tabs allowed when multiline). */
+int kpi_text_set(char **field, const char *value, size_t max, bool multiline, const char *name, struct kpi_diag *diag);
+/* Replaces a string field of a definition (only "description" may span lines). */
 int kpi_def_set_string(char **field, const char *value, size_t max, const char *field_name, struct kpi_diag *diag);
 /* Sets one field by name from text, as the CLI and YAML give it ("decimals", "2"). Unknown field
  * names are rejected. Tags are given comma-separated. */
 int kpi_def_set_field(struct kpi_def *d, const char *field, const char *value, struct kpi_diag *diag);
 int kpi_def_add_tag(struct kpi_def *d, const char *tag, struct kpi_diag *diag);
+
+/* Adds a target, or replaces the one that ends on the same date; keeps targets sorted by date. The
+ * target is validated for the KPI's direction. */
+int kpi_def_set_target(struct kpi_def *d, const struct kpi_target *t, struct kpi_diag *diag);
+/* Removes the target ending on `day`; -ENOENT when there is none. */
+int kpi_def_remove_target(struct kpi_def *d, int64_t day);
 
 /* How a field's text is shown: TEXT is free text (quoted when printed), WORD an enumerated value,
  * number or boolean, LIST the tags (comma-separated). */
@@ -116,7 +132,8 @@ struct kpi_buf;
 int kpi_def_field_text(const struct kpi_def *d, const char *field, struct kpi_buf *out, enum kpi_field_kind *ret_kind);
 
 /* Checks the whole definition (key, name present, lengths, decimals 0..10, weight finite and >= 0,
- * parent not itself, tags). Cross-KPI checks (parent exists, formula inputs) are the store's. */
+ * parent not itself, tags, every target valid for the direction and no two ending on the same
+ * date). Cross-KPI checks (parent exists, formula inputs) are the store's. */
 int kpi_def_validate(const struct kpi_def *d, struct kpi_diag *diag);
 
 /* Names of every settable field, NULL-terminated, in documentation order. */

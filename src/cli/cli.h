@@ -94,6 +94,14 @@ int cmd_series(struct cli *c, int argc, char **argv);
 int cmd_apply(struct cli *c, int argc, char **argv);
 int cmd_dump(struct cli *c, int argc, char **argv);
 int cmd_demo(struct cli *c, int argc, char **argv);
+int cmd_review(struct cli *c, int argc, char **argv);
+int cmd_actions(struct cli *c, int argc, char **argv);
+int cmd_action(struct cli *c, int argc, char **argv);
+int cmd_annotate(struct cli *c, int argc, char **argv);
+int cmd_annotations(struct cli *c, int argc, char **argv);
+int cmd_target(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_tree(struct cli *c, int argc, char **argv);
 int cmd_help(struct cli *c, int argc, char **argv);
 
 #endif

@@ -152,6 +152,47 @@ const struct cli_command cli_commands[] = {
      "  --years N            years of history, 1-10 (default 3)\n"
      "  --today DATE         last day of history, YYYY-MM-DD (default: today in Europe/Berlin)\n"
      "  --json               print the summary, incident dates and intended targets as JSON\n" COMMON_HELP},
+    {"review", cmd_review, "record a review of a KPI or a team, with action items",
+     "usage: kpi review add KEY --note TEXT [--date DATE] [--author NAME]\n"
+     "                      [--action TEXT [--owner NAME] [--due DATE]]...\n"
+     "       kpi review add --team TEAM --note TEXT [...]\n"
+     "       kpi review list [KEY] [--json]\n\n"
+     "A review is a dated check-in on a KPI (or on a team's scorecard) with a note and action items.\n"
+     "--owner and --due belong to the --action they follow. A KPI whose last review is older than its\n"
+     "review_cadence is marked \"due for review\" on the scorecard.\n\n"
+     "Options:\n"
+     "  --note TEXT          what was discussed and decided (required)\n"
+     "  --date DATE          day of the review, YYYY-MM-DD (default: today)\n"
+     "  --author NAME        who held the review\n"
+     "  --team TEAM          review a team's scorecard instead of one KPI\n"
+     "  --action TEXT        an action item; repeat for several (at most 50)\n"
+     "  --owner NAME         owner of the preceding action\n"
+     "  --due DATE           due date of the preceding action\n"
+     "  --json               machine-readable output\n" COMMON_HELP},
+    {"actions", cmd_actions, "list action items from reviews",
+     "usage: kpi actions [--owner NAME] [--open] [--json]\n\n"
+     "Lists action items, open ones first by due date; overdue ones are marked.\n\n"
+     "Options:\n"
+     "  --owner NAME         only actions owned by NAME\n"
+     "  --open               only actions not done yet\n"
+     "  --json               print as a JSON array\n" COMMON_HELP},
+    {"action", cmd_action, "mark an action item done",
+     "usage: kpi action done ID\n\n"
+     "Marks the action done (the ID is shown by 'kpi actions'). Marking it again changes nothing.\n\n"
+     "Options:\n" COMMON_HELP},
+    {"annotate", cmd_annotate, "add context to the time line of a KPI or of all KPIs",
+     "usage: kpi annotate [KEY] [--at DATE] TEXT\n\n"
+     "Marks context such as a price change or a holiday on a day. Without KEY the annotation applies\n"
+     "to every KPI.\n\n"
+     "Options:\n"
+     "  --at DATE            the day, YYYY-MM-DD (default: today)\n" COMMON_HELP},
+    {"annotations", cmd_annotations, "list annotations",
+     "usage: kpi annotations [KEY] [--from DAY] [--to DAY] [--json]\n\n"
+     "Lists the annotations of KEY and the organisation-wide ones (all annotations without KEY).\n\n"
+     "Options:\n"
+     "  --from DAY           first day: YYYY-MM-DD or a period label\n"
+     "  --to DAY             last day: YYYY-MM-DD or a period label\n"
+     "  --json               print as a JSON array\n" COMMON_HELP},
     {"help", cmd_help, "show help for a command", "usage: kpi help [COMMAND]\n"},
     {0},
 };

@@ -188,7 +188,7 @@ static bool text_ok(const char *s, bool multiline)
     return true;
 }
 
-int kpi_def_set_string(char **field, const char *value, size_t max, const char *field_name, struct kpi_diag *diag)
+int kpi_text_set(char **field, const char *value, size_t max, bool multiline, const char *name, struct kpi_diag *diag)
 {
     if (!value || !*value) {
         free(*field);
@@ -197,17 +197,22 @@ int kpi_def_set_string(char **field, const char *value, size_t max, const char *
     }
     size_t n = strlen(value);
     if (n > max)
-        return kpi_diag_set(diag, -EINVAL, "%s: must be at most %zu bytes (got %zu)", field_name, max, n);
-    if (!text_ok(value, strcmp(field_name, "description") == 0))
-        return kpi_diag_set(diag, -EINVAL, "%s: must not contain control characters", field_name);
+        return kpi_diag_set(diag, -EINVAL, "%s: must be at most %zu bytes (got %zu)", name, max, n);
+    if (!text_ok(value, multiline))
+        return kpi_diag_set(diag, -EINVAL, "%s: must not contain control characters", name);
     if (!kpi_utf8_valid(value, n))
-        return kpi_diag_set(diag, -EINVAL, "%s: must be valid UTF-8", field_name);
+        return kpi_diag_set(diag, -EINVAL, "%s: must be valid UTF-8", name);
     char *copy = strdup(value);
     if (!copy)
         return -ENOMEM;
     free(*field);
     *field = copy;
     return 0;
+}
+
+int kpi_def_set_string(char **field, const char *value, size_t max, const char *field_name, struct kpi_diag *diag)
+{
+    return kpi_text_set(field, value, max, strcmp(field_name, "description") == 0, field_name, diag);
 }
 
 int kpi_def_add_tag(struct kpi_def *d, const char *tag, struct kpi_diag *diag)

@@ -10,11 +10,42 @@
 
 #include "base/str.h"
 #include "kpi/dims.h"
+#include "kpi/status.h"
 #include "kpi/time.h"
 
 static json_t *str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
+}
+
+static json_t *date_string(int64_t day)
+{
+    char text[16];
+    kpi_date_format(day, text, sizeof(text));
+    return json_string(text);
+}
+
+/* Targets as DESIGN.md spells them: {baseline, baseline_date, value, date, at_risk_pct}, with low and
+ * high instead of value for range KPIs. */
+static json_t *targets_array(const struct kpi_def *d)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < d->n_targets; i++) {
+        const struct kpi_target *t = &d->targets[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "baseline", json_real(t->baseline));
+        json_object_set_new(o, "baseline_date", date_string(t->baseline_day));
+        if (d->direction == KPI_DIR_RANGE) {
+            json_object_set_new(o, "low", json_real(t->low));
+            json_object_set_new(o, "high", json_real(t->high));
+        } else {
+            json_object_set_new(o, "value", json_real(t->value));
+        }
+        json_object_set_new(o, "date", date_string(t->day));
+        json_object_set_new(o, "at_risk_pct", json_real(t->at_risk_pct));
+        json_array_append_new(a, o);
+    }
+    return a;
 }
 
 static json_t *def_object(const struct kpi_def *d)
@@ -43,6 +74,7 @@ static json_t *def_object(const struct kpi_def *d)
     json_object_set_new(o, "visibility", json_string(kpi_enum_name(&kpi_enum_visibility, (int)d->visibility)));
     json_object_set_new(o, "tags", tags);
     json_object_set_new(o, "archived", json_boolean(d->archived));
+    json_object_set_new(o, "targets", targets_array(d));
     char created[40], updated[40];
     kpi_instant_format(d->created_ms, created, sizeof(created));
     kpi_instant_format(d->updated_ms, updated, sizeof(updated));
@@ -176,6 +208,11 @@ int kpi_json_defs(struct kpi_buf *out, const struct kpi_def *defs, size_t n, enu
     return dump(out, a, style);
 }
 
+int kpi_json_targets(struct kpi_buf *out, const struct kpi_def *d, enum kpi_json_style style)
+{
+    return dump(out, targets_array(d), style);
+}
+
 int kpi_json_org(struct kpi_buf *out, const struct kpi_org *org, enum kpi_json_style style)
 {
     json_t *o = json_object();
@@ -226,6 +263,63 @@ int kpi_json_latest(struct kpi_buf *out, const struct kpi_calendar *cal, const s
         }
         json_object_set_new(o, "value", rows[i].has_value && rows[i].n_points ? json_real(rows[i].value) : json_null());
         json_object_set_new(o, "points", json_integer((json_int_t)rows[i].n_points));
+        json_array_append_new(a, o);
+    }
+    return dump(out, a, style);
+}
+
+static json_t *instant_string(int64_t ms)
+{
+    char text[40];
+    kpi_instant_format(ms, text, sizeof(text));
+    return json_string(text);
+}
+
+int kpi_json_reviews(struct kpi_buf *out, const struct kpi_review *r, size_t n, enum kpi_json_style style)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(r[i].id));
+        json_object_set_new(o, "kpi", r[i].kpi[0] ? json_string(r[i].kpi) : json_null());
+        json_object_set_new(o, "team", str_or_null(r[i].team));
+        json_object_set_new(o, "date", date_string(r[i].day));
+        json_object_set_new(o, "note", str_or_null(r[i].note));
+        json_object_set_new(o, "author", str_or_null(r[i].author));
+        json_object_set_new(o, "created_at", instant_string(r[i].created_ms));
+        json_array_append_new(a, o);
+    }
+    return dump(out, a, style);
+}
+
+int kpi_json_actions(struct kpi_buf *out, const struct kpi_action *act, size_t n, enum kpi_json_style style)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(act[i].id));
+        json_object_set_new(o, "review", json_integer(act[i].review_id));
+        json_object_set_new(o, "kpi", act[i].kpi[0] ? json_string(act[i].kpi) : json_null());
+        json_object_set_new(o, "text", str_or_null(act[i].text));
+        json_object_set_new(o, "owner", str_or_null(act[i].owner));
+        json_object_set_new(o, "due", act[i].due_day == INT64_MIN ? json_null() : date_string(act[i].due_day));
+        json_object_set_new(o, "done", json_boolean(act[i].done_ms != 0));
+        json_object_set_new(o, "done_at", act[i].done_ms ? instant_string(act[i].done_ms) : json_null());
+        json_object_set_new(o, "created_at", instant_string(act[i].created_ms));
+        json_array_append_new(a, o);
+    }
+    return dump(out, a, style);
+}
+
+int kpi_json_annotations(struct kpi_buf *out, const struct kpi_annotation *an, size_t n, enum kpi_json_style style)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(an[i].id));
+        json_object_set_new(o, "kpi", an[i].kpi[0] ? json_string(an[i].kpi) : json_null());
+        json_object_set_new(o, "date", date_string(an[i].day));
+        json_object_set_new(o, "text", str_or_null(an[i].text));
         json_array_append_new(a, o);
     }
     return dump(out, a, style);

@@ -19,6 +19,8 @@
 #include "base/buf.h"
 #include "base/embed.h"
 #include "base/str.h"
+#include "base/strmap.h"
+#include "kpi/status.h"
 #include "kpi/dims.h"
 #include "store/chunk.h"
 #include "store/store.h"
@@ -255,6 +257,57 @@ static int read_kpi_row(sqlite3_stmt *q, struct kpi_def *ret_def)
     return 0;
 }
 
+/* Loads the targets of defs[0..n) (ordered by date). A single query serves a whole list. */
+static int load_targets(struct sqlite_store *st, struct kpi_def *defs, size_t n)
+{
+    if (n == 0)
+        return 0;
+    const char *sql = n == 1 ? "SELECT kpi_id, baseline, baseline_day, value, day, low, high, at_risk_pct FROM target "
+                               "WHERE kpi_id = ?1 ORDER BY day"
+                             : "SELECT kpi_id, baseline, baseline_day, value, day, low, high, at_risk_pct FROM target "
+                               "ORDER BY kpi_id, day";
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return -EIO;
+    if (n == 1)
+        sqlite3_bind_int64(q, 1, defs[0].id);
+    struct kpi_strmap index;
+    kpi_strmap_init(&index, n);
+    int r = 0, rc;
+    for (size_t i = 0; r == 0 && n > 1 && i < n; i++)
+        r = kpi_strmap_put(&index, (const char *)&defs[i].id, sizeof(defs[i].id), (int64_t)i);
+    while (r == 0) {
+        rc = sqlite3_step(q);
+        if (rc != SQLITE_ROW) {
+            if (rc != SQLITE_DONE)
+                r = map_rc(rc);
+            break;
+        }
+        int64_t kpi_id = sqlite3_column_int64(q, 0), idx = 0;
+        if (n > 1 && !kpi_strmap_get(&index, (const char *)&kpi_id, sizeof(kpi_id), &idx))
+            continue;
+        struct kpi_def *d = &defs[idx];
+        struct kpi_target *grown = realloc(d->targets, (d->n_targets + 1) * sizeof(*grown));
+        if (!grown) {
+            r = -ENOMEM;
+            break;
+        }
+        d->targets = grown;
+        d->targets[d->n_targets++] = (struct kpi_target){
+            .baseline = sqlite3_column_double(q, 1),
+            .baseline_day = sqlite3_column_int64(q, 2),
+            .value = sqlite3_column_double(q, 3),
+            .day = sqlite3_column_int64(q, 4),
+            .low = sqlite3_column_double(q, 5),
+            .high = sqlite3_column_double(q, 6),
+            .at_risk_pct = sqlite3_column_double(q, 7),
+        };
+    }
+    kpi_strmap_free(&index);
+    sqlite3_finalize(q);
+    return r;
+}
+
 static int sqlite_kpi_get(struct kpi_store *s, const char *key, struct kpi_def *ret_def)
 {
     sqlite3_stmt *q = stmt(to_sqlite(s), ST_KPI_GET);
@@ -262,9 +315,18 @@ static int sqlite_kpi_get(struct kpi_store *s, const char *key, struct kpi_def *
         return -EIO;
     sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
-    int r = rc == SQLITE_ROW ? read_kpi_row(q, ret_def) : (rc == SQLITE_DONE ? -ENOENT : map_rc(rc));
+    struct kpi_def d;
+    int r = rc == SQLITE_ROW ? read_kpi_row(q, &d) : (rc == SQLITE_DONE ? -ENOENT : map_rc(rc));
     sqlite3_reset(q);
-    return r;
+    if (r < 0)
+        return r;
+    r = load_targets(to_sqlite(s), &d, 1);
+    if (r < 0) {
+        kpi_def_clear(&d);
+        return r;
+    }
+    *ret_def = d;
+    return 0;
 }
 
 static int sqlite_kpi_list(struct kpi_store *s, bool include_archived, struct kpi_def **ret_defs, size_t *ret_n)
@@ -304,6 +366,8 @@ static int sqlite_kpi_list(struct kpi_store *s, bool include_archived, struct kp
     if (r == 0 && rc != SQLITE_DONE)
         r = map_rc(rc);
     sqlite3_finalize(q);
+    if (r == 0)
+        r = load_targets(to_sqlite(s), defs, n);
     if (r < 0) {
         kpi_store_kpi_list_free(defs, n);
         return r;
@@ -350,7 +414,76 @@ static char *join_tags(const struct kpi_def *d)
     return kpi_buf_take(&b);
 }
 
+/* Replaces the stored targets of the KPI with def's. */
+static int write_targets(struct sqlite_store *st, const struct kpi_def *def)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "DELETE FROM target WHERE kpi_id = ?1", -1, &q, NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_int64(q, 1, def->id);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return map_rc(rc);
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO target (kpi_id, baseline, baseline_day, value, day, low, high, at_risk_pct) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return -EIO;
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < def->n_targets; i++) {
+        const struct kpi_target *t = &def->targets[i];
+        sqlite3_reset(q);
+        sqlite3_bind_int64(q, 1, def->id);
+        sqlite3_bind_double(q, 2, t->baseline);
+        sqlite3_bind_int64(q, 3, t->baseline_day);
+        sqlite3_bind_double(q, 4, t->value);
+        sqlite3_bind_int64(q, 5, t->day);
+        sqlite3_bind_double(q, 6, t->low);
+        sqlite3_bind_double(q, 7, t->high);
+        sqlite3_bind_double(q, 8, t->at_risk_pct);
+        rc = sqlite3_step(q);
+        if (rc != SQLITE_DONE)
+            r = map_rc(rc);
+    }
+    sqlite3_finalize(q);
+    return r;
+}
+
+/* The KPI row and its targets are written together: a savepoint makes the pair atomic whether or
+ * not the caller has a transaction open. */
+static int write_kpi_row(struct kpi_store *s, struct kpi_def *def, bool insert, struct kpi_diag *diag);
+
 static int write_kpi(struct kpi_store *s, struct kpi_def *def, bool insert, struct kpi_diag *diag)
+{
+    struct sqlite_store *st = to_sqlite(s);
+    int r = exec(st, "SAVEPOINT kpi_write");
+    if (r < 0)
+        return kpi_diag_set(diag, r, "database: %s", sqlite3_errmsg(st->db));
+    r = write_kpi_row(s, def, insert, diag);
+    if (r == 0 && !insert) {
+        sqlite3_stmt *q;
+        if (sqlite3_prepare_v2(st->db, "SELECT id FROM kpi WHERE key = ?1", -1, &q, NULL) != SQLITE_OK) {
+            r = -EIO;
+        } else {
+            sqlite3_bind_text(q, 1, def->key, -1, SQLITE_STATIC);
+            if (sqlite3_step(q) == SQLITE_ROW)
+                def->id = sqlite3_column_int64(q, 0);
+            sqlite3_finalize(q);
+        }
+    }
+    if (r == 0) {
+        r = write_targets(st, def);
+        if (r < 0)
+            kpi_diag_set(diag, r, "database: cannot write the targets: %s", sqlite3_errmsg(st->db));
+    }
+    if (r < 0)
+        exec(st, "ROLLBACK TO kpi_write");
+    exec(st, "RELEASE kpi_write");
+    return r;
+}
+
+static int write_kpi_row(struct kpi_store *s, struct kpi_def *def, bool insert, struct kpi_diag *diag)
 {
     const char *sql = insert ? "INSERT INTO kpi (key, name, description, unit, format, decimals, direction, aggregation, "
                                "granularity, formula, tier, indicator, owner, team, parent, weight, review_cadence, "
@@ -687,6 +820,253 @@ static int sqlite_points_count(struct kpi_store *s, int64_t kpi_id, int64_t *ret
     return r;
 }
 
+/* ---- reviews, actions, annotations ---- */
+
+static int64_t kpi_id_of(struct sqlite_store *st, const char *key)
+{
+    sqlite3_stmt *q;
+    int64_t id = -ENOENT;
+    if (sqlite3_prepare_v2(st->db, "SELECT id FROM kpi WHERE key = ?1", -1, &q, NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        id = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return id;
+}
+
+static void bind_key_id(sqlite3_stmt *q, int col, int64_t kpi_id)
+{
+    if (kpi_id > 0)
+        sqlite3_bind_int64(q, col, kpi_id);
+    else
+        sqlite3_bind_null(q, col);
+}
+
+static int sqlite_review_add(struct kpi_store *s, struct kpi_review *review, struct kpi_action *actions, size_t n_actions)
+{
+    struct sqlite_store *st = to_sqlite(s);
+    int64_t kpi_id = 0;
+    if (review->kpi[0]) {
+        kpi_id = kpi_id_of(st, review->kpi);
+        if (kpi_id < 0)
+            return (int)kpi_id;
+    }
+    int r = exec(st, "SAVEPOINT review_add");
+    if (r < 0)
+        return r;
+    int64_t now = now_ms();
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO review (kpi_id, team, day, note, author, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1,
+                           &q, NULL) != SQLITE_OK) {
+        r = -EIO;
+        goto out;
+    }
+    bind_key_id(q, 1, kpi_id);
+    sqlite3_bind_text(q, 2, review->team, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, review->day);
+    sqlite3_bind_text(q, 4, review->note, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, review->author, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 6, now);
+    if (sqlite3_step(q) != SQLITE_DONE) {
+        r = -EIO;
+        goto out;
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    review->id = sqlite3_last_insert_rowid(st->db);
+    review->created_ms = now;
+    if (sqlite3_prepare_v2(st->db, "INSERT INTO action (review_id, text, owner, due_day, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                           -1, &q, NULL) != SQLITE_OK) {
+        r = -EIO;
+        goto out;
+    }
+    for (size_t i = 0; i < n_actions; i++) {
+        sqlite3_reset(q);
+        sqlite3_bind_int64(q, 1, review->id);
+        sqlite3_bind_text(q, 2, actions[i].text, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, actions[i].owner, -1, SQLITE_STATIC);
+        if (actions[i].due_day == INT64_MIN)
+            sqlite3_bind_null(q, 4);
+        else
+            sqlite3_bind_int64(q, 4, actions[i].due_day);
+        sqlite3_bind_int64(q, 5, now);
+        if (sqlite3_step(q) != SQLITE_DONE) {
+            r = -EIO;
+            goto out;
+        }
+        actions[i].id = sqlite3_last_insert_rowid(st->db);
+        actions[i].review_id = review->id;
+        actions[i].created_ms = now;
+    }
+out:
+    sqlite3_finalize(q);
+    if (r < 0)
+        exec(st, "ROLLBACK TO review_add");
+    exec(st, "RELEASE review_add");
+    return r;
+}
+
+static char *dup_col(sqlite3_stmt *q, int col)
+{
+    return kpi_strdup_or_null(col_text(q, col));
+}
+
+static int sqlite_reviews_list(struct kpi_store *s, const char *kpi, int64_t to_day, struct kpi_review **ret, size_t *ret_n)
+{
+    sqlite3_stmt *q;
+    const char *sql = "SELECT r.id, coalesce(k.key, ''), r.team, r.day, r.note, r.author, r.created_ms FROM review r "
+                      "LEFT JOIN kpi k ON k.id = r.kpi_id WHERE r.day <= ?2 AND (?1 IS NULL OR k.key = ?1) "
+                      "ORDER BY r.day DESC, r.id DESC";
+    if (sqlite3_prepare_v2(to_sqlite(s)->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_text(q, 1, kpi, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, to_day);
+    struct kpi_review *list = NULL;
+    size_t n = 0, cap = 0;
+    int r = 0;
+    while (r == 0 && sqlite3_step(q) == SQLITE_ROW) {
+        r = reserve((void **)&list, &cap, n + 1, sizeof(*list));
+        if (r < 0)
+            break;
+        struct kpi_review *v = &list[n++];
+        memset(v, 0, sizeof(*v));
+        v->id = sqlite3_column_int64(q, 0);
+        kpi_strlcpy(v->kpi, col_text(q, 1) ? col_text(q, 1) : "", sizeof(v->kpi));
+        v->team = dup_col(q, 2);
+        v->day = sqlite3_column_int64(q, 3);
+        v->note = dup_col(q, 4);
+        v->author = dup_col(q, 5);
+        v->created_ms = sqlite3_column_int64(q, 6);
+    }
+    sqlite3_finalize(q);
+    if (r < 0) {
+        kpi_store_reviews_free(list, n);
+        return r;
+    }
+    *ret = list;
+    *ret_n = n;
+    return 0;
+}
+
+static int sqlite_actions_list(struct kpi_store *s, const struct kpi_action_query *aq, struct kpi_action **ret, size_t *ret_n)
+{
+    sqlite3_stmt *q;
+    const char *sql = "SELECT a.id, a.review_id, coalesce(k.key, ''), a.text, a.owner, a.due_day, coalesce(a.done_ms, 0), "
+                      "a.created_ms FROM action a JOIN review r ON r.id = a.review_id LEFT JOIN kpi k ON k.id = r.kpi_id "
+                      "WHERE (?1 IS NULL OR a.owner = ?1) AND (?2 = 0 OR a.done_ms IS NULL) "
+                      "ORDER BY a.done_ms IS NOT NULL, coalesce(a.due_day, 9223372036854775807), a.id";
+    if (sqlite3_prepare_v2(to_sqlite(s)->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_text(q, 1, aq->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 2, aq->open_only ? 1 : 0);
+    struct kpi_action *list = NULL;
+    size_t n = 0, cap = 0;
+    int r = 0;
+    while (r == 0 && sqlite3_step(q) == SQLITE_ROW) {
+        r = reserve((void **)&list, &cap, n + 1, sizeof(*list));
+        if (r < 0)
+            break;
+        struct kpi_action *a = &list[n++];
+        memset(a, 0, sizeof(*a));
+        a->id = sqlite3_column_int64(q, 0);
+        a->review_id = sqlite3_column_int64(q, 1);
+        kpi_strlcpy(a->kpi, col_text(q, 2) ? col_text(q, 2) : "", sizeof(a->kpi));
+        a->text = dup_col(q, 3);
+        a->owner = dup_col(q, 4);
+        a->due_day = sqlite3_column_type(q, 5) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(q, 5);
+        a->done_ms = sqlite3_column_int64(q, 6);
+        a->created_ms = sqlite3_column_int64(q, 7);
+    }
+    sqlite3_finalize(q);
+    if (r < 0) {
+        kpi_store_actions_free(list, n);
+        return r;
+    }
+    *ret = list;
+    *ret_n = n;
+    return 0;
+}
+
+static int sqlite_action_done(struct kpi_store *s, int64_t id, int64_t done_ms)
+{
+    struct sqlite_store *st = to_sqlite(s);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "UPDATE action SET done_ms = coalesce(done_ms, ?2) WHERE id = ?1", -1, &q, NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_int64(q, 2, done_ms);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return map_rc(rc);
+    return sqlite3_changes(st->db) == 0 ? -ENOENT : 0;
+}
+
+static int sqlite_annotation_add(struct kpi_store *s, struct kpi_annotation *a)
+{
+    struct sqlite_store *st = to_sqlite(s);
+    int64_t kpi_id = 0;
+    if (a->kpi[0]) {
+        kpi_id = kpi_id_of(st, a->kpi);
+        if (kpi_id < 0)
+            return (int)kpi_id;
+    }
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "INSERT INTO annotation (kpi_id, day, text, created_ms) VALUES (?1, ?2, ?3, ?4)", -1, &q,
+                           NULL) != SQLITE_OK)
+        return -EIO;
+    a->created_ms = now_ms();
+    bind_key_id(q, 1, kpi_id);
+    sqlite3_bind_int64(q, 2, a->day);
+    sqlite3_bind_text(q, 3, a->text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 4, a->created_ms);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return map_rc(rc);
+    a->id = sqlite3_last_insert_rowid(st->db);
+    return 0;
+}
+
+static int sqlite_annotations_list(struct kpi_store *s, const char *kpi, int64_t from_day, int64_t to_day,
+                                   struct kpi_annotation **ret, size_t *ret_n)
+{
+    sqlite3_stmt *q;
+    const char *sql = "SELECT a.id, coalesce(k.key, ''), a.day, a.text, a.created_ms FROM annotation a "
+                      "LEFT JOIN kpi k ON k.id = a.kpi_id WHERE a.day BETWEEN ?2 AND ?3 "
+                      "AND (?1 IS NULL OR a.kpi_id IS NULL OR k.key = ?1) ORDER BY a.day, a.id";
+    if (sqlite3_prepare_v2(to_sqlite(s)->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_text(q, 1, kpi, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, from_day);
+    sqlite3_bind_int64(q, 3, to_day);
+    struct kpi_annotation *list = NULL;
+    size_t n = 0, cap = 0;
+    int r = 0;
+    while (r == 0 && sqlite3_step(q) == SQLITE_ROW) {
+        r = reserve((void **)&list, &cap, n + 1, sizeof(*list));
+        if (r < 0)
+            break;
+        struct kpi_annotation *a = &list[n++];
+        memset(a, 0, sizeof(*a));
+        a->id = sqlite3_column_int64(q, 0);
+        kpi_strlcpy(a->kpi, col_text(q, 1) ? col_text(q, 1) : "", sizeof(a->kpi));
+        a->day = sqlite3_column_int64(q, 2);
+        a->text = dup_col(q, 3);
+        a->created_ms = sqlite3_column_int64(q, 4);
+    }
+    sqlite3_finalize(q);
+    if (r < 0) {
+        kpi_store_annotations_free(list, n);
+        return r;
+    }
+    *ret = list;
+    *ret_n = n;
+    return 0;
+}
+
 static const struct kpi_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -704,6 +1084,12 @@ static const struct kpi_store_ops sqlite_ops = {
     .points_put = sqlite_points_put,
     .points_scan = sqlite_points_scan,
     .points_count = sqlite_points_count,
+    .review_add = sqlite_review_add,
+    .reviews_list = sqlite_reviews_list,
+    .actions_list = sqlite_actions_list,
+    .action_done = sqlite_action_done,
+    .annotation_add = sqlite_annotation_add,
+    .annotations_list = sqlite_annotations_list,
 };
 
 static int migrate(struct sqlite_store *st, struct kpi_diag *diag)

@@ -179,6 +179,63 @@ int kpi_store_points_count(struct kpi_store *s, int64_t kpi_id, int64_t *ret_n)
     CALL(points_count, s, kpi_id, ret_n);
 }
 
+int kpi_store_review_add(struct kpi_store *s, struct kpi_review *review, struct kpi_action *actions, size_t n_actions)
+{
+    CALL(review_add, s, review, actions, n_actions);
+}
+
+int kpi_store_reviews_list(struct kpi_store *s, const char *kpi, int64_t to_day, struct kpi_review **ret, size_t *ret_n)
+{
+    CALL(reviews_list, s, kpi, to_day, ret, ret_n);
+}
+
+void kpi_store_reviews_free(struct kpi_review *reviews, size_t n)
+{
+    for (size_t i = 0; reviews && i < n; i++) {
+        free(reviews[i].team);
+        free(reviews[i].note);
+        free(reviews[i].author);
+    }
+    free(reviews);
+}
+
+int kpi_store_actions_list(struct kpi_store *s, const struct kpi_action_query *q, struct kpi_action **ret, size_t *ret_n)
+{
+    CALL(actions_list, s, q, ret, ret_n);
+}
+
+void kpi_store_actions_free(struct kpi_action *actions, size_t n)
+{
+    for (size_t i = 0; actions && i < n; i++) {
+        free(actions[i].text);
+        free(actions[i].owner);
+    }
+    free(actions);
+}
+
+int kpi_store_action_done(struct kpi_store *s, int64_t id, int64_t done_ms)
+{
+    CALL(action_done, s, id, done_ms);
+}
+
+int kpi_store_annotation_add(struct kpi_store *s, struct kpi_annotation *a)
+{
+    CALL(annotation_add, s, a);
+}
+
+int kpi_store_annotations_list(struct kpi_store *s, const char *kpi, int64_t from_day, int64_t to_day, struct kpi_annotation **ret,
+                               size_t *ret_n)
+{
+    CALL(annotations_list, s, kpi, from_day, to_day, ret, ret_n);
+}
+
+void kpi_store_annotations_free(struct kpi_annotation *a, size_t n)
+{
+    for (size_t i = 0; a && i < n; i++)
+        free(a[i].text);
+    free(a);
+}
+
 struct load {
     struct kpi_point *pts;
     size_t n, cap;

@@ -22,7 +22,7 @@
 #define KPI_TZ_NAME_MAX 64
 
 /* The schema version this binary knows. */
-#define KPI_SCHEMA_VERSION 1
+#define KPI_SCHEMA_VERSION 2
 
 /* Bit flags of a stored point. */
 #define KPI_POINT_DATE 1 /* `at` was given as a date: stored as that day's local midnight */
@@ -55,6 +55,48 @@ struct kpi_point_write {
     int flags;
 };
 
+#define KPI_NOTE_MAX 4000
+#define KPI_ACTION_TEXT_MAX 500
+#define KPI_ANNOTATION_MAX 1000
+#define KPI_ACTIONS_PER_REVIEW_MAX 50
+
+/* A dated check-in on a KPI (or on a team's scorecard when kpi is ""). */
+struct kpi_review {
+    int64_t id;
+    char kpi[KPI_KEY_MAX + 1];
+    char *team;
+    int64_t day;
+    char *note;
+    char *author;
+    int64_t created_ms;
+};
+
+/* An action item decided in a review. */
+struct kpi_action {
+    int64_t id;
+    int64_t review_id;
+    char kpi[KPI_KEY_MAX + 1]; /* the review's KPI, "" for a team review */
+    char *text;
+    char *owner;
+    int64_t due_day; /* INT64_MIN when there is no due date */
+    int64_t done_ms; /* 0 while open */
+    int64_t created_ms;
+};
+
+/* Context on the time line; kpi "" marks the whole organisation. */
+struct kpi_annotation {
+    int64_t id;
+    char kpi[KPI_KEY_MAX + 1];
+    int64_t day;
+    char *text;
+    int64_t created_ms;
+};
+
+struct kpi_action_query {
+    const char *owner; /* NULL: every owner */
+    bool open_only;
+};
+
 /* Return non-zero from the callback to stop the scan (that value is returned). */
 typedef int (*kpi_point_cb)(void *ctx, const struct kpi_point_row *row);
 
@@ -78,6 +120,13 @@ struct kpi_store_ops {
     int (*points_put)(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, const struct kpi_point_write *pts, size_t n);
     int (*points_scan)(struct kpi_store *s, const struct kpi_point_query *q, kpi_point_cb cb, void *ctx);
     int (*points_count)(struct kpi_store *s, int64_t kpi_id, int64_t *ret_n);
+    int (*review_add)(struct kpi_store *s, struct kpi_review *review, struct kpi_action *actions, size_t n_actions);
+    int (*reviews_list)(struct kpi_store *s, const char *kpi, int64_t to_day, struct kpi_review **ret, size_t *ret_n);
+    int (*actions_list)(struct kpi_store *s, const struct kpi_action_query *q, struct kpi_action **ret, size_t *ret_n);
+    int (*action_done)(struct kpi_store *s, int64_t id, int64_t done_ms);
+    int (*annotation_add)(struct kpi_store *s, struct kpi_annotation *a);
+    int (*annotations_list)(struct kpi_store *s, const char *kpi, int64_t from_day, int64_t to_day, struct kpi_annotation **ret,
+                            size_t *ret_n);
 };
 
 struct kpi_store {
@@ -118,6 +167,21 @@ int kpi_store_points_count(struct kpi_store *s, int64_t kpi_id, int64_t *ret_n);
 struct kpi_point;
 int kpi_store_points_load(struct kpi_store *s, const struct kpi_point_query *q, struct kpi_point **ret_points, size_t *ret_n,
                           int64_t *ret_min_at, int64_t *ret_max_at);
+
+/* Reviews, action items and annotations. review_add writes the review and its actions together
+ * and sets their ids (a KPI review needs an existing KPI: -ENOENT). reviews_list: of one KPI (or all
+ * when kpi is NULL) up to to_day, newest first. annotations_list: of one KPI plus the org-wide ones
+ * (all when kpi is NULL) between the days, by day. action_done: -ENOENT for an unknown id. */
+int kpi_store_review_add(struct kpi_store *s, struct kpi_review *review, struct kpi_action *actions, size_t n_actions);
+int kpi_store_reviews_list(struct kpi_store *s, const char *kpi, int64_t to_day, struct kpi_review **ret, size_t *ret_n);
+void kpi_store_reviews_free(struct kpi_review *reviews, size_t n);
+int kpi_store_actions_list(struct kpi_store *s, const struct kpi_action_query *q, struct kpi_action **ret, size_t *ret_n);
+void kpi_store_actions_free(struct kpi_action *actions, size_t n);
+int kpi_store_action_done(struct kpi_store *s, int64_t id, int64_t done_ms);
+int kpi_store_annotation_add(struct kpi_store *s, struct kpi_annotation *a);
+int kpi_store_annotations_list(struct kpi_store *s, const char *kpi, int64_t from_day, int64_t to_day, struct kpi_annotation **ret,
+                               size_t *ret_n);
+void kpi_store_annotations_free(struct kpi_annotation *a, size_t n);
 
 /* The organisation calendar: loads the org's time zone. Free with kpi_store_calendar_done. */
 int kpi_store_calendar(struct kpi_store *s, struct kpi_calendar *ret_cal, struct kpi_diag *diag);
