@@ -18,10 +18,10 @@ build: bootstrap $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 # Seeds the demo organisation (once) and shows it. Until `kpi serve` exists this prints the
-# scorecard of demo KPIs with their latest values in the terminal.
+# scorecard of the demo KPIs (status, targets, trends) in the terminal.
 run: build
 	@if [ ! -f $(DEMO_DB) ]; then $(KPI) --db $(DEMO_DB) demo; fi
-	$(KPI) --db $(DEMO_DB) list --latest
+	$(KPI) --db $(DEMO_DB) status
 
 test: bootstrap
 	scripts/test

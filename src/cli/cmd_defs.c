@@ -6,6 +6,9 @@
  * updates, and then performs them in ONE transaction: any failure rolls everything back. A dry
  * run performs the same writes and always rolls back, so it reports every error the store would
  * (a missing parent, a loop in the cascade) while leaving the database untouched.
+ *
+ * A KPI entry without `targets` keeps the stored targets (the plan copies them in); `targets: []`
+ * removes them.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include "base/str.h"
 #include "cli/cli.h"
 #include "defs/defs.h"
+#include "json/json.h"
 
 #define DIFF_VALUE_MAX 60 /* bytes of a text value shown in a diff line */
 
@@ -101,6 +105,11 @@ static int read_file(struct cli *c, const char *path, const char *shown, struct 
  * characters escaped and long text shortened (at a UTF-8 boundary). */
 static void add_shown_value(struct out *o, const struct kpi_defs_field_change *fc, const char *text)
 {
+    if (strcmp(fc->field, "targets") == 0) {
+        /* Already "[...]" of dates and numbers; shown whole so that every change is visible. */
+        out_adds(o, text ? text : "[]");
+        return;
+    }
     if (!text) {
         out_adds(o, "(none)");
         return;
@@ -197,9 +206,18 @@ static void json_string(struct out *o, const char *s)
     out_addc(o, '"');
 }
 
+/* The targets of d as a compact JSON array of {baseline, baseline_date, value | low, high, date,
+ * at_risk_pct}. */
+static void json_targets(struct out *o, const struct kpi_def *d)
+{
+    if (o->err == 0)
+        o->err = kpi_json_targets(&o->b, d, KPI_JSON_COMPACT);
+}
+
 /* Prints {"dry_run", "created", "updated", "unchanged", "changes": [{"action": "create", "key"},
  * {"action": "update", "key", "fields": [{"field", "old", "new"}]}]}, one change per line so that
- * each line's buffer stays small. */
+ * each line's buffer stays small. old and new are strings (null when unset), except for the field
+ * "targets", where they are arrays of target objects. */
 static int print_json(struct cli *c, const struct kpi_defs_change *changes, size_t n, size_t n_created, size_t n_unchanged,
                       bool dry_run)
 {
@@ -224,10 +242,18 @@ static int print_json(struct cli *c, const struct kpi_defs_change *changes, size
             for (size_t f = 0; f < nf; f++) {
                 out_adds(&o, f ? ", {\"field\": " : "{\"field\": ");
                 json_string(&o, fields[f].field);
-                out_adds(&o, ", \"old\": ");
-                json_string(&o, fields[f].old_text);
-                out_adds(&o, ", \"new\": ");
-                json_string(&o, fields[f].new_text);
+                if (strcmp(fields[f].field, "targets") == 0) {
+                    /* Arrays of target objects, as in `kpi target list --json`. */
+                    out_adds(&o, ", \"old\": ");
+                    json_targets(&o, ch->current);
+                    out_adds(&o, ", \"new\": ");
+                    json_targets(&o, ch->desired);
+                } else {
+                    out_adds(&o, ", \"old\": ");
+                    json_string(&o, fields[f].old_text);
+                    out_adds(&o, ", \"new\": ");
+                    json_string(&o, fields[f].new_text);
+                }
                 out_addc(&o, '}');
             }
             out_addc(&o, ']');
@@ -296,9 +322,10 @@ int cmd_apply(struct cli *c, int argc, char **argv)
     if (rc != EXIT_OK)
         return rc;
     struct kpi_def *desired = NULL;
+    bool *has_targets = NULL;
     size_t n_desired = 0;
     struct kpi_diag diag = {""};
-    int r = kpi_defs_parse_yaml(kpi_buf_str(&text), text.len, &desired, &n_desired, &diag);
+    int r = kpi_defs_parse_yaml(kpi_buf_str(&text), text.len, &desired, &has_targets, &n_desired, &diag);
     kpi_buf_free(&text);
     if (r < 0)
         return cli_fail(c, EXIT_RUNTIME, "%s:%s", shown, diag.msg[0] ? diag.msg : kpi_strerror(r));
@@ -316,7 +343,8 @@ int cmd_apply(struct cli *c, int argc, char **argv)
         rc = cli_fail(c, EXIT_RUNTIME, "cannot list KPIs: %s", kpi_strerror(r));
         goto out;
     }
-    r = kpi_defs_plan(current, n_current, desired, n_desired, &changes, &n_changes);
+    /* Entries without `targets` get the stored targets here, before anything is compared. */
+    r = kpi_defs_plan(current, n_current, desired, has_targets, n_desired, &changes, &n_changes);
     if (r < 0) {
         rc = cli_fail(c, EXIT_RUNTIME, "%s: cannot plan the changes: %s", shown, kpi_strerror(r));
         goto out;
@@ -368,6 +396,7 @@ out:
     free(changes);
     kpi_store_kpi_list_free(current, n_current);
     kpi_defs_free(desired, n_desired);
+    free(has_targets);
     return rc;
 }
 

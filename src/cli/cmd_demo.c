@@ -13,6 +13,7 @@
 
 #include "base/str.h"
 #include "cli/cli.h"
+#include "kpi/status.h"
 #include "cli/demo.h"
 #include "kpi/dims.h"
 #include "kpi/time.h"
@@ -76,6 +77,74 @@ static int build_def(const struct demo_kpi *k, struct kpi_def *d, struct kpi_dia
         kpi_def_clear(d);
     }
     return r;
+}
+
+/* Defines the derived KPIs (after the measured ones they read). */
+static int insert_derived(struct seeding *s, struct kpi_diag *diag)
+{
+    for (size_t i = 0; i < demo_n_derived; i++) {
+        const struct demo_derived *k = &demo_derived[i];
+        char decimals[8];
+        snprintf(decimals, sizeof(decimals), "%d", k->decimals);
+        const char *fields[][2] = {
+            {"name", k->name},
+            {"description", k->description},
+            {"unit", k->unit},
+            {"format", k->format},
+            {"decimals", decimals},
+            {"direction", k->direction},
+            {"granularity", k->granularity},
+            {"tier", k->tier},
+            {"owner", k->owner},
+            {"team", k->team},
+            {"formula", k->formula},
+            {"tags", k->tags},
+        };
+        struct kpi_def d;
+        kpi_def_init(&d);
+        int r = kpi_def_set_key(&d, k->key, diag);
+        for (size_t f = 0; r == 0 && f < sizeof(fields) / sizeof(fields[0]); f++)
+            if (fields[f][1])
+                r = kpi_def_set_field(&d, fields[f][0], fields[f][1], diag);
+        if (r == 0)
+            r = kpi_store_kpi_insert(s->store, &d, diag);
+        kpi_def_clear(&d);
+        if (r < 0) {
+            kpi_diag_prefix(diag, "demo KPI %s: ", k->key);
+            return r;
+        }
+    }
+    return 0;
+}
+
+/* Gives the strategic and north-star KPIs their targets, resolved for --today. */
+static int store_targets(struct seeding *s, int64_t today, struct kpi_diag *diag)
+{
+    for (size_t i = 0; i < demo_n_targets; i++) {
+        struct demo_target_value v;
+        if (demo_target_resolve(&demo_targets[i], today, &v) < 0)
+            continue;
+        struct kpi_def d;
+        int r = kpi_store_kpi_get(s->store, v.key, &d);
+        if (r < 0)
+            return kpi_diag_set(diag, r, "demo target of %s: %s", v.key, kpi_strerror(r));
+        struct kpi_target t = {.baseline = v.baseline,
+                               .baseline_day = v.baseline_day,
+                               .value = v.value,
+                               .day = v.day,
+                               .low = v.low,
+                               .high = v.high,
+                               .at_risk_pct = v.at_risk_pct};
+        r = kpi_def_set_target(&d, &t, diag);
+        if (r == 0)
+            r = kpi_store_kpi_update(s->store, &d, diag);
+        kpi_def_clear(&d);
+        if (r < 0) {
+            kpi_diag_prefix(diag, "demo target of %s: ", v.key);
+            return r;
+        }
+    }
+    return 0;
 }
 
 /* Inserts the catalog's KPIs and interns their dimension combinations. */
@@ -182,10 +251,10 @@ static void json_date(struct kpi_buf *b, const char *name, int64_t day, bool com
     kpi_buf_printf(b, "\"%s\": \"%s\"%s", name, date, comma ? ", " : "");
 }
 
-/* The intended targets, resolved for --today: what the targets issue will store. */
+/* The targets stored, resolved for --today. */
 static void json_targets(struct kpi_buf *b, int64_t today)
 {
-    kpi_buf_adds(b, "  \"intended_targets\": [");
+    kpi_buf_adds(b, "  \"targets\": [");
     for (size_t i = 0; i < demo_n_targets; i++) {
         struct demo_target_value t;
         if (demo_target_resolve(&demo_targets[i], today, &t) < 0)
@@ -237,8 +306,8 @@ static int print_summary(struct cli *c, uint64_t seed, int64_t first, int64_t to
     if (!c->json) {
         char count[40];
         format_count(points, count, sizeof(count));
-        printf("Seeded %s: %zu KPIs in %zu teams, %s points from %s to %s into %s\n", DEMO_ORG_NAME, demo_n_kpis, count_teams(),
-               count, from, to, c->db_path);
+        printf("Seeded %s: %zu KPIs in %zu teams, %s points from %s to %s into %s\n", DEMO_ORG_NAME, demo_n_kpis + demo_n_derived,
+               count_teams(), count, from, to, c->db_path);
         printf("Incidents: paid campaign from %s, biggest customer lost on %s, outage week from %s.\n", camp, loss, outage);
         return EXIT_OK;
     }
@@ -249,7 +318,7 @@ static int print_summary(struct cli *c, uint64_t seed, int64_t first, int64_t to
     kpi_buf_adds(&b, ",\n  \"db\": ");
     json_string(&b, c->db_path);
     kpi_buf_printf(&b, ",\n  \"seed\": %" PRIu64 ",\n  \"kpis\": %zu,\n  \"teams\": %zu,\n  \"points\": %" PRIu64 ",\n  ", seed,
-                   demo_n_kpis, count_teams(), points);
+                   demo_n_kpis + demo_n_derived, count_teams(), points);
     json_date(&b, "from", first, false);
     kpi_buf_adds(&b, ",\n  ");
     json_date(&b, "to", today, false);
@@ -257,7 +326,7 @@ static int print_summary(struct cli *c, uint64_t seed, int64_t first, int64_t to
     json_date(&b, "campaign", inc.campaign, true);
     json_date(&b, "customer_lost", inc.loss, true);
     json_date(&b, "outage", inc.outage, false);
-    kpi_buf_adds(&b, "},\n  \"targets_stored\": false,\n");
+    kpi_buf_adds(&b, "},\n");
     json_targets(&b, today);
     kpi_buf_adds(&b, "}");
     return cli_print_buf(c, &b);
@@ -313,6 +382,13 @@ static int seed_database(struct cli *c, uint64_t seed, int years, bool have_toda
         goto out;
     }
     r = insert_catalog(&s, &diag);
+    if (r < 0) {
+        rc = cli_fail(c, EXIT_RUNTIME, "%s", diag.msg[0] ? diag.msg : kpi_strerror(r));
+        goto out;
+    }
+    r = insert_derived(&s, &diag);
+    if (r == 0)
+        r = store_targets(&s, today, &diag);
     if (r < 0) {
         rc = cli_fail(c, EXIT_RUNTIME, "%s", diag.msg[0] ? diag.msg : kpi_strerror(r));
         goto out;

@@ -1,6 +1,6 @@
 /*
- * Point commands: push (one point), import (CSV, all or nothing), export (CSV or JSON that import
- * reads back) and series (period values with the KPI's aggregation and the org calendar).
+ * Point commands: push (one point), import (CSV or JSON, all or nothing), export (CSV or JSON that
+ * import reads back) and series (period values with the KPI's aggregation and the org calendar).
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -105,19 +105,63 @@ int cmd_push(struct cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* Reads a file descriptor, first handing out the bytes sniff_format looked at. */
 struct fd_reader {
     int fd;
+    size_t peek_len;
+    size_t peek_off;
+    char peek[4096];
 };
 
 static ssize_t fd_read(void *ctx, char *buf, size_t size)
 {
     struct fd_reader *fr = ctx;
+    if (fr->peek_off < fr->peek_len) {
+        size_t n = fr->peek_len - fr->peek_off;
+        if (n > size)
+            n = size;
+        memcpy(buf, fr->peek + fr->peek_off, n);
+        fr->peek_off += n;
+        return (ssize_t)n;
+    }
     for (;;) {
         ssize_t n = read(fr->fd, buf, size);
         if (n >= 0)
             return n;
         if (errno != EINTR)
             return -errno;
+    }
+}
+
+/* Reads ahead (keeping the bytes for fd_read, so a pipe loses nothing) until the first byte after
+ * an optional UTF-8 byte-order mark and whitespace: '[' means a JSON array, anything else CSV. */
+static int sniff_json(struct fd_reader *fr, bool *ret_json)
+{
+    static const unsigned char bom[] = {0xef, 0xbb, 0xbf};
+    size_t i = 0;
+    for (;;) {
+        for (; i < fr->peek_len; i++) {
+            unsigned char c = (unsigned char)fr->peek[i];
+            if ((i < 3 && c == bom[i] && (i == 0 || (unsigned char)fr->peek[i - 1] == bom[i - 1])) || c == ' ' || c == '\t' ||
+                c == '\n' || c == '\r')
+                continue;
+            *ret_json = c == '[';
+            return 0;
+        }
+        if (fr->peek_len == sizeof(fr->peek)) {
+            *ret_json = false;
+            return 0;
+        }
+        ssize_t n = read(fr->fd, fr->peek + fr->peek_len, sizeof(fr->peek) - fr->peek_len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0) {
+            *ret_json = false;
+            return 0;
+        }
+        fr->peek_len += (size_t)n;
     }
 }
 
@@ -189,16 +233,28 @@ int cmd_import(struct cli *c, int argc, char **argv)
             close(fd);
         return rc;
     }
-    struct fd_reader fr = {fd};
+    struct fd_reader *fr = calloc(1, sizeof(*fr));
     struct kpi_ingest_report *rep = calloc(1, sizeof(*rep));
-    if (!rep) {
+    bool json = false;
+    int r = fr && rep ? 0 : -ENOMEM;
+    if (r == 0) {
+        fr->fd = fd;
+        r = sniff_json(fr, &json);
+    }
+    if (r < 0) {
         if (!is_stdin)
             close(fd);
-        return cli_fail(c, EXIT_RUNTIME, "out of memory");
+        free(fr);
+        free(rep);
+        return cli_fail(c, EXIT_RUNTIME, "cannot read %s: %s", is_stdin ? "standard input" : path, kpi_strerror(r));
     }
     bool tty = !quiet && !c->json && isatty(STDERR_FILENO);
     struct kpi_diag diag = {""};
-    int r = kpi_ingest_csv(c->store, &c->cal, fd_read, &fr, tty ? show_progress : NULL, &prog, rep, &diag);
+    if (json)
+        r = kpi_json_points_import(c->store, &c->cal, fd_read, fr, tty ? show_progress : NULL, &prog, rep, &diag);
+    else
+        r = kpi_ingest_csv(c->store, &c->cal, fd_read, fr, tty ? show_progress : NULL, &prog, rep, &diag);
+    free(fr);
     if (!is_stdin)
         close(fd);
     if (prog.shown)
@@ -206,12 +262,13 @@ int cmd_import(struct cli *c, int argc, char **argv)
     double elapsed = now_seconds() - prog.started;
     const char *name = is_stdin ? "standard input" : path;
     if (r == -EINVAL && rep->n_errors) {
-        fprintf(stderr, "kpi import: %s: %llu bad row%s; nothing was written\n", name, (unsigned long long)rep->n_errors,
-                rep->n_errors == 1 ? "" : "s");
+        const char *unit = json ? "item" : "line";
+        fprintf(stderr, "kpi import: %s: %llu bad %s%s; nothing was written\n", name, (unsigned long long)rep->n_errors,
+                json ? "item" : "row", rep->n_errors == 1 ? "" : "s");
         uint64_t shown = rep->n_errors < KPI_INGEST_ERRORS_KEPT ? rep->n_errors : KPI_INGEST_ERRORS_KEPT;
         for (uint64_t i = 0; i < shown; i++) {
             if (rep->errors[i].line)
-                fprintf(stderr, "  line %llu: %s\n", (unsigned long long)rep->errors[i].line, rep->errors[i].msg);
+                fprintf(stderr, "  %s %llu: %s\n", unit, (unsigned long long)rep->errors[i].line, rep->errors[i].msg);
             else
                 fprintf(stderr, "  %s\n", rep->errors[i].msg);
         }
@@ -446,159 +503,4 @@ int cmd_export(struct cli *c, int argc, char **argv)
     if (r < 0)
         return cli_fail(c, EXIT_RUNTIME, "export failed: %s", kpi_strerror(r));
     return EXIT_OK;
-}
-
-int cmd_series(struct cli *c, int argc, char **argv)
-{
-    enum { OPT_GRAN = OPT_FIRST_COMMAND_OPTION, OPT_FROM, OPT_TO, OPT_DIM };
-    static const struct option opts[] = {{"granularity", required_argument, NULL, OPT_GRAN},
-                                         {"from", required_argument, NULL, OPT_FROM},
-                                         {"to", required_argument, NULL, OPT_TO},
-                                         {"dim", required_argument, NULL, OPT_DIM},
-                                         CLI_COMMON_OPTIONS,
-                                         {0}};
-    const char *gran_text = NULL, *from = NULL, *to = NULL;
-    struct kpi_dim dims[KPI_DIMS_MAX];
-    size_t n_dims = 0;
-    optind = 1;
-    opterr = 0;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int h = cli_common_option(c, opt, optarg);
-        if (h < 0)
-            return EXIT_OK;
-        if (h > 0)
-            continue;
-        struct kpi_diag diag = {""};
-        switch (opt) {
-        case OPT_GRAN:
-            gran_text = optarg;
-            break;
-        case OPT_FROM:
-            from = optarg;
-            break;
-        case OPT_TO:
-            to = optarg;
-            break;
-        case OPT_DIM:
-            if (n_dims >= KPI_DIMS_MAX)
-                return cli_usage(c, "at most %d --dim options", KPI_DIMS_MAX);
-            if (kpi_dim_parse_arg(optarg, &dims[n_dims], &diag) < 0)
-                return cli_usage(c, "%s", diag.msg);
-            n_dims++;
-            break;
-        default:
-            return cli_usage(c, "unknown option or missing value '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind >= argc)
-        return cli_usage(c, "missing KPI key");
-    if (optind + 1 < argc)
-        return cli_usage(c, "unexpected argument '%s'", argv[optind + 1]);
-    const char *key = argv[optind];
-    int gran = -1;
-    if (gran_text) {
-        struct kpi_diag diag = {""};
-        if (kpi_enum_parse(&kpi_enum_granularity, gran_text, &gran, &diag) < 0)
-            return cli_usage(c, "%s", diag.msg);
-    }
-    char filter[KPI_DIMS_CANON_MAX + 1] = "";
-    struct kpi_diag diag = {""};
-    if (kpi_dims_canon(dims, n_dims, filter, sizeof(filter), &diag) < 0)
-        return cli_usage(c, "%s", diag.msg);
-    int rc = cli_open(c);
-    if (rc != EXIT_OK)
-        return rc;
-    struct kpi_def d;
-    int r = kpi_store_kpi_get(c->store, key, &d);
-    if (r == -ENOENT)
-        return cli_fail(c, EXIT_RUNTIME, "no KPI with key '%s'", key);
-    if (r < 0)
-        return cli_fail(c, EXIT_RUNTIME, "cannot read KPI '%s': %s", key, kpi_strerror(r));
-    if (d.formula) {
-        kpi_def_clear(&d);
-        return cli_fail(c, EXIT_RUNTIME, "'%s' is derived from a formula; formula evaluation is not available in this version",
-                        key);
-    }
-    enum kpi_granularity g = gran >= 0 ? (enum kpi_granularity)gran : d.granularity;
-    int64_t from_day = 0, to_day = 0;
-    struct kpi_point_query q = {d.id, INT64_MIN, INT64_MAX, filter};
-    if (from) {
-        if (cli_parse_day(c, from, false, &from_day) < 0) {
-            kpi_def_clear(&d);
-            return cli_usage(c, "from: '%s' is not a date (YYYY-MM-DD) or a period such as 2026-Q1", from);
-        }
-        struct kpi_period p;
-        kpi_period_of_day(&c->cal, g, from_day, &p);
-        q.from_ms = kpi_period_start_ms(&c->cal, &p);
-    }
-    if (to) {
-        if (cli_parse_day(c, to, true, &to_day) < 0) {
-            kpi_def_clear(&d);
-            return cli_usage(c, "to: '%s' is not a date (YYYY-MM-DD) or a period such as 2026-Q1", to);
-        }
-        struct kpi_period p;
-        kpi_period_of_day(&c->cal, g, to_day, &p);
-        q.to_ms = kpi_period_end_ms(&c->cal, &p);
-    }
-    if (from && to && from_day > to_day) {
-        kpi_def_clear(&d);
-        return cli_usage(c, "from (%s) is after to (%s)", from, to);
-    }
-    struct kpi_point *pts = NULL;
-    size_t n_pts = 0;
-    int64_t min_at, max_at;
-    r = kpi_store_points_load(c->store, &q, &pts, &n_pts, &min_at, &max_at);
-    if (r < 0) {
-        kpi_def_clear(&d);
-        if (r == -E2BIG)
-            return cli_usage(c, "more than %u points in the range; narrow --from/--to", KPI_STORE_LOAD_MAX);
-        return cli_fail(c, EXIT_RUNTIME, "cannot read points: %s", kpi_strerror(r));
-    }
-    if (!from)
-        from_day = n_pts ? kpi_calendar_day_of(&c->cal, min_at) : 0;
-    if (!to)
-        to_day = n_pts ? kpi_calendar_day_of(&c->cal, max_at) : 0;
-    struct kpi_series_row *rows = NULL;
-    size_t n_rows = 0;
-    if (n_pts || (from && to)) {
-        r = kpi_series_compute(&c->cal, g, d.aggregation, pts, n_pts, from_day, to_day, &rows, &n_rows);
-        if (r == -E2BIG) {
-            free(pts);
-            kpi_def_clear(&d);
-            return cli_usage(c, "the range spans more than %d periods; narrow --from/--to or use a coarser --granularity",
-                             KPI_SERIES_MAX_PERIODS);
-        }
-        if (r < 0) {
-            free(pts);
-            kpi_def_clear(&d);
-            return cli_fail(c, EXIT_RUNTIME, "cannot compute the series: %s", kpi_strerror(r));
-        }
-    }
-    free(pts);
-    if (c->json) {
-        struct kpi_buf b;
-        kpi_buf_init(&b, 256u << 20);
-        r = kpi_json_series(&b, &c->cal, d.key, kpi_granularity_to_string(g), rows, n_rows, KPI_JSON_PRETTY);
-        if (r < 0)
-            rc = cli_fail(c, EXIT_RUNTIME, "cannot write JSON: %s", kpi_strerror(r));
-        else
-            cli_print_buf(c, &b);
-    } else if (n_rows == 0) {
-        printf("%s has no points%s\n", d.key, n_dims ? " matching the dims" : "");
-    } else {
-        printf("%-12s %-10s %-10s %18s %8s\n", "PERIOD", "START", "END", "VALUE", "POINTS");
-        for (size_t i = 0; i < n_rows; i++) {
-            char label[KPI_PERIOD_LABEL_MAX], start[16], end[16], value[64] = "-";
-            kpi_period_format(&c->cal, &rows[i].period, label, sizeof(label));
-            kpi_date_format(rows[i].period.first_day, start, sizeof(start));
-            kpi_date_format(rows[i].period.last_day, end, sizeof(end));
-            if (rows[i].has_value)
-                kpi_value_format(&d, rows[i].value, value, sizeof(value));
-            printf("%-12s %-10s %-10s %18s %8llu\n", label, start, end, value, (unsigned long long)rows[i].n_points);
-        }
-    }
-    free(rows);
-    kpi_def_clear(&d);
-    return rc;
 }

@@ -86,13 +86,16 @@ const struct cli_command cli_commands[] = {
      "                       instant such as 2026-11-23T14:05:00Z (default: now)\n"
      "  --dim k=v            a dimension label; repeat for several (at most 16)\n"
      "  --json               print {\"written\": 1}\n" COMMON_HELP},
-    {"import", cmd_import, "import points from a CSV file, all or nothing",
-     "usage: kpi import FILE.csv | -\n\n"
+    {"import", cmd_import, "import points from a CSV or JSON file, all or nothing",
+     "usage: kpi import FILE | -\n\n"
      "Imports points from CSV (RFC 4180) with the header kpi,at,value followed by optional dimension\n"
-     "columns (an empty cell leaves that dimension unset). The file is read once, streamed; all rows\n"
-     "are validated and written in one transaction. If any row is bad, nothing is written and every\n"
-     "bad row is listed (line, column, reason; the first 50, then a count). A progress bar is shown\n"
-     "when standard error is a terminal. '-' reads standard input.\n\n"
+     "columns (an empty cell leaves that dimension unset), or from a JSON array of\n"
+     "{\"kpi\", \"at\", \"value\", \"dims\"} objects as 'kpi export --format json' writes it (dims optional).\n"
+     "Input whose first character (after whitespace) is '[' is read as JSON, anything else as CSV.\n"
+     "The file is read once, streamed; all rows are validated and written in one transaction. If any\n"
+     "row is bad, nothing is written and every bad row is listed (CSV: line, column, reason; JSON: item\n"
+     "number, field, reason; the first 50, then a count). A progress bar is shown when standard error is\n"
+     "a terminal. '-' reads standard input.\n\n"
      "Options:\n"
      "  --quiet              no progress bar and no summary line\n"
      "  --json               print {rows, written, seconds}\n" COMMON_HELP},
@@ -108,15 +111,17 @@ const struct cli_command cli_commands[] = {
      "  --output FILE        write to FILE instead of standard output\n"
      "  --json               same as --format json\n" COMMON_HELP},
     {"series", cmd_series, "values of a KPI per period",
-     "usage: kpi series KEY [--granularity G] [--from DAY] [--to DAY] [--dim k=v]... [--json]\n\n"
+     "usage: kpi series KEY [--granularity G] [--from DAY] [--to DAY] [--dim k=v]... [--as-of DATE] [--json]\n\n"
      "Prints one row per period with the KPI's aggregation over the points in it, using the\n"
-     "organisation calendar (time zone, ISO weeks, fiscal year). Empty periods are listed with no\n"
-     "value. Without --from/--to the range runs from the first to the last point.\n\n"
+     "organisation calendar (time zone, ISO weeks, fiscal year); for a derived KPI, its formula\n"
+     "evaluated per period, with the reason when a period has no value. Empty periods are listed\n"
+     "with no value. Without --from/--to the range runs from the first to the last point.\n\n"
      "Options:\n"
      "  --granularity G      day | week | month | quarter | year (default: the KPI's)\n"
      "  --from DAY           YYYY-MM-DD or a period label (2026-W05, 2026-11, 2026-Q1, 2026)\n"
      "  --to DAY             YYYY-MM-DD or a period label\n"
      "  --dim k=v            only points with this dimension value; repeat to narrow further\n"
+     "  --as-of DATE         ignore points after that day, as the system would have answered then\n"
      "  --json               print {kpi, granularity, rows: [{period, start, end, value, points}]}\n" COMMON_HELP},
     {"apply", cmd_apply, "create or update KPIs from a YAML file",
      "usage: kpi apply FILE.yaml [--dry-run]\n\n"
@@ -151,7 +156,46 @@ const struct cli_command cli_commands[] = {
      "  --seed N             random seed (default 42)\n"
      "  --years N            years of history, 1-10 (default 3)\n"
      "  --today DATE         last day of history, YYYY-MM-DD (default: today in Europe/Berlin)\n"
-     "  --json               print the summary, incident dates and intended targets as JSON\n" COMMON_HELP},
+     "  --json               print the summary, incident dates and targets as JSON\n" COMMON_HELP},
+    {"status", cmd_status, "the scorecard: status, trend and health of every KPI",
+     "usage: kpi status [KEY...] [--team T] [--tier T] [--owner U] [--status S] [--as-of DATE] [--json]\n\n"
+     "Judges every KPI (or the KEYs given) as of a day: the latest period with data against the\n"
+     "target that applies, with pacing for the unfinished period of sum and count KPIs; progress;\n"
+     "the change against the previous period and a year before; a sparkline of the last 12\n"
+     "periods; stale data and reviews that are due. Rules: docs/semantics.md.\n\n"
+     "Options:\n"
+     "  --team T             only KPIs of team T\n"
+     "  --tier T             only KPIs of tier T (north_star, strategic, operational, diagnostic)\n"
+     "  --owner U            only KPIs owned by U\n"
+     "  --status S           only KPIs whose status is S (on_track, at_risk, off_track, no_target, no_data)\n"
+     "  --as-of DATE         answer as the system would have on that day (default: today)\n"
+     "  --no-color           no colours even on a terminal (NO_COLOR is honoured too)\n"
+     "  --json               one status object for a single KEY, else {as_of, kpis, teams}\n" COMMON_HELP},
+    {"tree", cmd_tree, "the cascade of KPIs with their health",
+     "usage: kpi tree [--team T] [--as-of DATE] [--no-color]\n\n"
+     "Prints each KPI under its parent with its status and health: a parent's health is the weighted\n"
+     "mean of its own score and its children's health (on track 100, at risk 50, off track 0).\n\n"
+     "Options:\n"
+     "  --team T             only trees whose root belongs to team T\n"
+     "  --as-of DATE         as of that day (default: today)\n"
+     "  --no-color           no colours\n" COMMON_HELP},
+    {"target", cmd_target, "set, list or remove the targets of a KPI",
+     "usage: kpi target set KEY --baseline B --baseline-date DATE --value T --date DATE [--at-risk-pct P]\n"
+     "       kpi target set KEY --baseline B --baseline-date DATE --low L --high H --date DATE   (range KPIs)\n"
+     "       kpi target list KEY [--json]\n"
+     "       kpi target rm KEY --date DATE\n\n"
+     "A target moves the KPI from baseline B on the baseline date to T on the target date; the status\n"
+     "compares each period with the value expected on its last day (see docs/semantics.md). A KPI may\n"
+     "have successive targets (one per year or quarter); a target is identified by its date, so\n"
+     "setting one with the date of an existing target replaces it.\n\n"
+     "Options:\n"
+     "  --baseline B         value at the baseline date\n"
+     "  --baseline-date DATE start of the target, YYYY-MM-DD\n"
+     "  --value T            value to reach (up and down KPIs)\n"
+     "  --low L, --high H    the band to stay in (range KPIs)\n"
+     "  --date DATE          when the target is due, after the baseline date\n"
+     "  --at-risk-pct P      tolerance before off track, in % of |T - B| (default 10)\n"
+     "  --json               print the KPI (set) or its targets (list) as JSON\n" COMMON_HELP},
     {"review", cmd_review, "record a review of a KPI or a team, with action items",
      "usage: kpi review add KEY --note TEXT [--date DATE] [--author NAME]\n"
      "                      [--action TEXT [--owner NAME] [--due DATE]]...\n"

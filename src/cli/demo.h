@@ -104,7 +104,17 @@ extern const struct demo_kpi demo_kpis[];
 extern const size_t demo_n_kpis;
 extern const char *const demo_teams[DEMO_TEAMS];
 
-/* An intended target (DESIGN.md section 3), stored by the later targets issue. Expressed relative
+/* A derived KPI of the demo: its definition as the text `kpi add` takes. */
+struct demo_derived {
+    const char *key, *name, *description, *unit, *format;
+    int decimals;
+    const char *direction, *granularity, *tier, *owner, *team, *formula, *tags;
+};
+
+extern const struct demo_derived demo_derived[];
+extern const size_t demo_n_derived;
+
+/* A target (DESIGN.md section 3) of the demo, stored by `kpi demo`. Expressed relative
  * to the catalog's trend so it stays meaningful for any --today: the baseline is the trend's
  * period value at the start of the fiscal year containing --today, the target its value at the
  * year's end times (1 + stretch) (plus stretch for additive KPIs); range KPIs give low/high. */

@@ -1,5 +1,5 @@
 /*
- * The demo organisation "Acme Analytics" (see demo.h): the KPI catalog, the intended targets, and
+ * The demo organisation "Acme Analytics" (see demo.h): the KPI catalog, the targets, and
  * the deterministic generator of their history.
  *
  * Every KPI's history is built from an anchor (its expected value on --today) and a yearly trend
@@ -14,14 +14,7 @@
  * splitmix64, so adding a KPI to the catalog does not change the others' data. Normal deviates come
  * from Box-Muller. No rand()/random(), no clock: the same seed and days give the same points.
  *
- * Derived KPIs to add once formulas are evaluated (not defined here, as the store would accept
- * them but nothing could compute them yet):
- *   ltv_cac     = (avg_deal_size / 12 * gross_margin / 100 / (logo_churn_rate / 100)) / cac
- *   nrr         = (prev(mrr) + expansion_mrr - churned_mrr) / prev(mrr) * 100
- *   quick_ratio = (new_mrr + expansion_mrr) / churned_mrr
- *   rule_of_40  = growth(arr) * 12 + (revenue - burn_rate) / revenue * 100   (growth annualised)
- *   nps         = (nps_promoters - nps_detractors) / nps_responses * 100, which then replaces the
- *                 measured `nps` below (survey counts become three measured KPIs).
+ * Derived KPIs (demo_derived below) are computed from the measured ones by their formulas.
  */
 #include "cli/demo.h"
 
@@ -1051,6 +1044,22 @@ const struct demo_kpi demo_kpis[] = {
 
 const size_t demo_n_kpis = sizeof(demo_kpis) / sizeof(demo_kpis[0]);
 
+/* Derived KPIs: the SaaS ratios of the KPI literature, over the measured KPIs above. */
+const struct demo_derived demo_derived[] = {
+    {"nrr", "Net revenue retention",
+     "Monthly MRR kept from existing customers, expansion included: (MRR at the start + expansion - churn) / MRR at the start.",
+     "%", "percent", 1, "up", "month", "strategic", OWNER_CFO, "finance",
+     "(prev(mrr) + expansion_mrr - churned_mrr) / prev(mrr) * 100", "saas,retention"},
+    {"quick_ratio", "SaaS quick ratio", "New and expansion MRR per unit of churned MRR; above 4 is healthy growth.", NULL, "number",
+     2, "up", "month", "operational", OWNER_CFO, "finance", "(new_mrr + expansion_mrr) / churned_mrr", "saas,efficiency"},
+    {"rule_of_40", "Rule of 40", "Annualised MRR growth plus profit margin (revenue minus burn over revenue).", "%", "percent", 1,
+     "up", "month", "strategic", OWNER_CEO, "finance", "growth(mrr) * 12 + (revenue - burn_rate) / revenue * 100", "saas,board"},
+    {"pipeline_coverage", "Pipeline coverage",
+     "Qualified pipeline over the new business expected in the next quarter (3 months of new MRR x 12).", "x", "number", 2, "up",
+     "month", "diagnostic", OWNER_SALES, "sales", "pipeline_value / (sum_last(new_mrr, 3) * 4)", "sales"},
+};
+const size_t demo_n_derived = sizeof(demo_derived) / sizeof(demo_derived[0]);
+
 /* Targets for the north star and the strategic KPIs (plus the two range KPIs, to show low/high).
  * A slightly negative stretch is on track (the trend is convex, the target line straight); the
  * deliberately missed ones are cac, quota_attainment, churned_mrr (at risk) and enps. */
@@ -1610,7 +1619,7 @@ int demo_generate(uint64_t seed, int64_t first, int64_t today, demo_emit_fn emit
     return rc;
 }
 
-/* ---- intended targets ---- */
+/* ---- targets ---- */
 
 /* The trend's value for one period of the KPI's granularity: flows add up over the period. */
 static double period_trend(const struct demo_kpi *k, int64_t today, int64_t day)

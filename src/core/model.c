@@ -13,6 +13,7 @@
 
 #include "base/buf.h"
 #include "base/str.h"
+#include "kpi/status.h"
 
 static const char *const format_names[] = {"number", "percent", "currency", "duration"};
 static const char *const direction_names[] = {"up", "down", "range"};
@@ -101,6 +102,7 @@ void kpi_def_clear(struct kpi_def *d)
     free(d->team);
     free(d->parent);
     free_tags(d);
+    free(d->targets);
     kpi_def_init(d);
 }
 
@@ -116,6 +118,8 @@ int kpi_def_copy(const struct kpi_def *src, struct kpi_def *ret_dst)
     d.parent = kpi_strdup_or_null(src->parent);
     d.tags = NULL;
     d.n_tags = 0;
+    d.targets = NULL;
+    d.n_targets = 0;
     bool failed = (src->name && !d.name) || (src->description && !d.description) || (src->unit && !d.unit) ||
                   (src->formula && !d.formula) || (src->owner && !d.owner) || (src->team && !d.team) || (src->parent && !d.parent);
     if (!failed && src->n_tags) {
@@ -125,6 +129,14 @@ int kpi_def_copy(const struct kpi_def *src, struct kpi_def *ret_dst)
             d.tags[i] = strdup(src->tags[i]);
             failed = !d.tags[i];
             d.n_tags = i + 1;
+        }
+    }
+    if (!failed && src->n_targets) {
+        d.targets = malloc(src->n_targets * sizeof(*d.targets));
+        failed = !d.targets;
+        if (!failed) {
+            memcpy(d.targets, src->targets, src->n_targets * sizeof(*d.targets));
+            d.n_targets = src->n_targets;
         }
     }
     if (failed) {
@@ -142,8 +154,14 @@ bool kpi_def_equal(const struct kpi_def *a, const struct kpi_def *b)
         a->aggregation != b->aggregation || a->granularity != b->granularity || !kpi_streq(a->formula, b->formula) ||
         a->tier != b->tier || a->indicator != b->indicator || !kpi_streq(a->owner, b->owner) || !kpi_streq(a->team, b->team) ||
         !kpi_streq(a->parent, b->parent) || a->weight != b->weight || a->review_cadence != b->review_cadence ||
-        a->visibility != b->visibility || a->archived != b->archived || a->n_tags != b->n_tags)
+        a->visibility != b->visibility || a->archived != b->archived || a->n_tags != b->n_tags || a->n_targets != b->n_targets)
         return false;
+    for (size_t i = 0; i < a->n_targets; i++) {
+        const struct kpi_target *x = &a->targets[i], *y = &b->targets[i];
+        if (x->baseline != y->baseline || x->baseline_day != y->baseline_day || x->value != y->value || x->day != y->day ||
+            x->low != y->low || x->high != y->high || x->at_risk_pct != y->at_risk_pct)
+            return false;
+    }
     for (size_t i = 0; i < a->n_tags; i++)
         if (strcmp(a->tags[i], b->tags[i]) != 0)
             return false;
@@ -430,6 +448,42 @@ int kpi_def_field_text(const struct kpi_def *d, const char *field, struct kpi_bu
     return r < 0 ? r : 1;
 }
 
+int kpi_def_set_target(struct kpi_def *d, const struct kpi_target *t, struct kpi_diag *diag)
+{
+    int r = kpi_target_validate(t, d->direction, diag);
+    if (r < 0)
+        return r;
+    size_t i = 0;
+    while (i < d->n_targets && d->targets[i].day < t->day)
+        i++;
+    if (i < d->n_targets && d->targets[i].day == t->day) {
+        d->targets[i] = *t;
+        return 0;
+    }
+    if (d->n_targets >= KPI_TARGETS_MAX)
+        return kpi_diag_set(diag, -E2BIG, "targets: at most %d per KPI", KPI_TARGETS_MAX);
+    struct kpi_target *grown = realloc(d->targets, (d->n_targets + 1) * sizeof(*grown));
+    if (!grown)
+        return -ENOMEM;
+    d->targets = grown;
+    memmove(&d->targets[i + 1], &d->targets[i], (d->n_targets - i) * sizeof(*grown));
+    d->targets[i] = *t;
+    d->n_targets++;
+    return 0;
+}
+
+int kpi_def_remove_target(struct kpi_def *d, int64_t day)
+{
+    for (size_t i = 0; i < d->n_targets; i++) {
+        if (d->targets[i].day == day) {
+            memmove(&d->targets[i], &d->targets[i + 1], (d->n_targets - i - 1) * sizeof(*d->targets));
+            d->n_targets--;
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
 int kpi_def_validate(const struct kpi_def *d, struct kpi_diag *diag)
 {
     if (!kpi_key_valid(d->key))
@@ -469,5 +523,16 @@ int kpi_def_validate(const struct kpi_def *d, struct kpi_diag *diag)
     }
     if (d->n_tags > KPI_TAGS_MAX)
         return kpi_diag_set(diag, -EINVAL, "tags: at most %d tags", KPI_TAGS_MAX);
+    if (d->n_targets > KPI_TARGETS_MAX)
+        return kpi_diag_set(diag, -E2BIG, "targets: at most %d per KPI", KPI_TARGETS_MAX);
+    for (size_t i = 0; i < d->n_targets; i++) {
+        int r = kpi_target_validate(&d->targets[i], d->direction, diag);
+        if (r < 0) {
+            kpi_diag_prefix(diag, "targets[%zu]: ", i);
+            return r;
+        }
+        if (i > 0 && d->targets[i - 1].day >= d->targets[i].day)
+            return kpi_diag_set(diag, -EINVAL, "targets[%zu]: two targets end on the same date (or are not sorted by date)", i);
+    }
     return 0;
 }

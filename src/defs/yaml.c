@@ -2,7 +2,8 @@
  * KPI definitions in YAML, read and written with libyaml (the only file that includes <yaml.h>).
  *
  * Reading pulls libyaml events one at a time through a small state machine that follows the
- * schema exactly (a mapping with `kpis`, a list of KPI mappings, scalar fields, a list of tags), so
+ * schema exactly (a mapping with `kpis`, a list of KPI mappings, scalar fields, a list of tags, a
+ * list of target mappings), so
  * nothing deeper than the schema is ever built, and refuses anchors and aliases (no
  * "billion laughs"). Every value is handed to kpi_def_set_field, so validation is the model's.
  * Diagnostics start with the libyaml mark of the offending field, 1-based: "12:5: granularity: ...".
@@ -23,6 +24,8 @@
 #include <yaml.h>
 
 #include "base/str.h"
+#include "kpi/status.h"
+#include "kpi/time.h"
 
 /* ---- reading ---- */
 
@@ -34,6 +37,7 @@ struct parser {
     size_t len;
     struct kpi_diag *diag;
     struct kpi_def *defs;
+    bool *has_targets;      /* whether each def's entry has a `targets` key */
     yaml_mark_t *key_marks; /* where each def's key was given, for duplicate messages */
     size_t n, cap;
     uint32_t *slots; /* open-addressing set of keys: index + 1 into defs, 0 when free */
@@ -181,7 +185,7 @@ static void slot_insert(uint32_t *slots, size_t n_slots, const struct kpi_def *d
 }
 
 /* Takes ownership of *d (which is left initialised) and records its key. */
-static int add_def(struct parser *ps, struct kpi_def *d, yaml_mark_t key_mark)
+static int add_def(struct parser *ps, struct kpi_def *d, bool has_targets, yaml_mark_t key_mark)
 {
     if (ps->n == ps->cap) {
         size_t cap = ps->cap ? ps->cap * 2 : 16;
@@ -193,6 +197,10 @@ static int add_def(struct parser *ps, struct kpi_def *d, yaml_mark_t key_mark)
         if (!marks)
             return -ENOMEM;
         ps->key_marks = marks;
+        bool *given = realloc(ps->has_targets, cap * sizeof(*given));
+        if (!given)
+            return -ENOMEM;
+        ps->has_targets = given;
         ps->cap = cap;
     }
     if ((ps->n + 1) * 2 > ps->n_slots) {
@@ -208,6 +216,7 @@ static int add_def(struct parser *ps, struct kpi_def *d, yaml_mark_t key_mark)
     }
     ps->defs[ps->n] = *d;
     ps->key_marks[ps->n] = key_mark;
+    ps->has_targets[ps->n] = has_targets;
     slot_insert(ps->slots, ps->n_slots, ps->defs, (uint32_t)ps->n);
     ps->n++;
     kpi_def_init(d);
@@ -255,6 +264,186 @@ static int parse_tags(struct parser *ps, struct kpi_def *d, yaml_mark_t key_mark
     }
 }
 
+/* ---- targets ---- */
+
+enum target_field { TF_BASELINE, TF_BASELINE_DATE, TF_VALUE, TF_LOW, TF_HIGH, TF_DATE, TF_AT_RISK_PCT, TF__COUNT };
+static const char *const target_fields[TF__COUNT] = {"baseline", "baseline_date", "value", "low", "high", "date", "at_risk_pct"};
+
+/* One target as read, with where each field was given; checked once the KPI's direction is known. */
+struct pending_target {
+    struct kpi_target t;
+    yaml_mark_t mark; /* the mapping */
+    yaml_mark_t at[TF__COUNT];
+    bool seen[TF__COUNT];
+};
+
+/* The `targets` of the KPI being read. */
+struct pending {
+    bool given;
+    struct pending_target *items;
+    size_t n, cap;
+};
+
+static int target_field_index(const char *name, size_t len)
+{
+    for (int i = 0; i < TF__COUNT; i++)
+        if (strcmp(target_fields[i], name) == 0 && strlen(name) == len)
+            return i;
+    return -1;
+}
+
+/* One target mapping; the current event is its start. */
+static int parse_target(struct parser *ps, struct pending_target *pt, size_t index)
+{
+    *pt = (struct pending_target){.t = {.at_risk_pct = KPI_AT_RISK_PCT_DEFAULT}, .mark = ps->ev.start_mark};
+    for (;;) {
+        int r = next(ps);
+        if (r < 0)
+            return r;
+        if (ps->ev.type == YAML_MAPPING_END_EVENT)
+            return 0;
+        if (ps->ev.type != YAML_SCALAR_EVENT)
+            return fail_at(ps, ps->ev.start_mark, "targets[%zu]: expected a field name such as 'date', not %s", index,
+                           event_noun(ps->ev.type));
+        const char *name = (const char *)ps->ev.data.scalar.value;
+        int fi = target_field_index(name, ps->ev.data.scalar.length);
+        if (fi < 0)
+            return fail_at(ps, ps->ev.start_mark,
+                           "targets[%zu]: unknown field '%.64s' (expected baseline, baseline_date, value, low, high, date or "
+                           "at_risk_pct)",
+                           index, name);
+        yaml_mark_t key_mark = ps->ev.start_mark;
+        const char *field = target_fields[fi];
+        if (pt->seen[fi])
+            return fail_at(ps, key_mark, "targets[%zu]: duplicate field '%s' (first at %zu:%zu)", index, field, pt->at[fi].line + 1,
+                           pt->at[fi].column + 1);
+        pt->seen[fi] = true;
+        pt->at[fi] = key_mark;
+        r = next(ps);
+        if (r < 0)
+            return r;
+        if (ps->ev.type != YAML_SCALAR_EVENT)
+            return fail_at(ps, key_mark, "targets[%zu]: %s: expected a single value, not %s", index, field,
+                           event_noun(ps->ev.type));
+        const char *text;
+        r = scalar_text(ps, field, &text);
+        if (r < 0)
+            return r;
+        bool is_date = fi == TF_BASELINE_DATE || fi == TF_DATE;
+        if (!text)
+            return fail_at(ps, key_mark, "targets[%zu]: %s: expected %s", index, field,
+                           is_date ? "a date (YYYY-MM-DD)" : "a number");
+        if (is_date) {
+            int64_t day;
+            if (kpi_date_parse(text, strlen(text), &day) < 0)
+                return fail_at(ps, key_mark, "targets[%zu]: %s: '%.64s' is not a date (YYYY-MM-DD)", index, field, text);
+            if (fi == TF_DATE)
+                pt->t.day = day;
+            else
+                pt->t.baseline_day = day;
+            continue;
+        }
+        double v;
+        if (kpi_parse_double(text, strlen(text), &v) < 0)
+            return fail_at(ps, key_mark, "targets[%zu]: %s: '%.64s' is not a finite number", index, field, text);
+        switch (fi) {
+        case TF_BASELINE:
+            pt->t.baseline = v;
+            break;
+        case TF_VALUE:
+            pt->t.value = v;
+            break;
+        case TF_LOW:
+            pt->t.low = v;
+            break;
+        case TF_HIGH:
+            pt->t.high = v;
+            break;
+        default:
+            pt->t.at_risk_pct = v;
+            break;
+        }
+    }
+}
+
+/* The value of `targets`: a list of target mappings ([] for none). The current event is its start. */
+static int parse_targets(struct parser *ps, struct pending *p, yaml_mark_t key_mark)
+{
+    p->given = true;
+    if (ps->ev.type != YAML_SEQUENCE_START_EVENT)
+        return fail_at(ps, key_mark, "targets: expected a list of targets ('- {baseline: ..., date: ...}', or [] for none), not %s",
+                       event_noun(ps->ev.type));
+    for (;;) {
+        int r = next(ps);
+        if (r < 0)
+            return r;
+        if (ps->ev.type == YAML_SEQUENCE_END_EVENT)
+            return 0;
+        if (ps->ev.type != YAML_MAPPING_START_EVENT)
+            return fail_at(ps, ps->ev.start_mark,
+                           "targets[%zu]: expected a target (a mapping such as {baseline: 100, baseline_date: 2026-01-01, "
+                           "value: 150, date: 2026-12-31}), not %s",
+                           p->n, event_noun(ps->ev.type));
+        if (p->n >= KPI_TARGETS_MAX)
+            return fail_at(ps, ps->ev.start_mark, "targets: at most %d per KPI", KPI_TARGETS_MAX);
+        if (p->n == p->cap) {
+            size_t cap = p->cap ? p->cap * 2 : 4;
+            struct pending_target *items = realloc(p->items, cap * sizeof(*items));
+            if (!items)
+                return kpi_diag_set(ps->diag, -ENOMEM, "out of memory");
+            p->items = items;
+            p->cap = cap;
+        }
+        r = parse_target(ps, &p->items[p->n], p->n);
+        if (r < 0)
+            return r;
+        p->n++;
+    }
+}
+
+/* Checks the targets read for d against its final direction and adds them to d. */
+static int finish_targets(struct parser *ps, struct kpi_def *d, const struct pending *p)
+{
+    bool range = d->direction == KPI_DIR_RANGE;
+    for (size_t i = 0; i < p->n; i++) {
+        const struct pending_target *pt = &p->items[i];
+        static const enum target_field required[] = {TF_BASELINE, TF_BASELINE_DATE, TF_DATE};
+        for (size_t k = 0; k < sizeof(required) / sizeof(required[0]); k++)
+            if (!pt->seen[required[k]])
+                return fail_at(ps, pt->mark, "targets[%zu]: %s: is required", i, target_fields[required[k]]);
+        if (range) {
+            if (pt->seen[TF_VALUE])
+                return fail_at(ps, pt->at[TF_VALUE], "targets[%zu]: value: not used by a range KPI (give low and high)", i);
+            if (!pt->seen[TF_LOW] || !pt->seen[TF_HIGH])
+                return fail_at(ps, pt->mark, "targets[%zu]: %s: is required for a range KPI", i, pt->seen[TF_LOW] ? "high" : "low");
+        } else {
+            for (int f = TF_LOW; f <= TF_HIGH; f++)
+                if (pt->seen[f])
+                    return fail_at(ps, pt->at[f], "targets[%zu]: %s: only for a range KPI (direction: range); give value", i,
+                                   target_fields[f]);
+            if (!pt->seen[TF_VALUE])
+                return fail_at(ps, pt->mark, "targets[%zu]: value: is required", i);
+        }
+        int r = kpi_target_validate(&pt->t, d->direction, ps->diag);
+        if (r < 0) {
+            kpi_diag_prefix(ps->diag, "%zu:%zu: targets[%zu]: ", pt->mark.line + 1, pt->mark.column + 1, i);
+            return r;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (p->items[j].t.day == pt->t.day) {
+                char date[16];
+                kpi_date_format(pt->t.day, date, sizeof(date));
+                return fail_at(ps, pt->at[TF_DATE], "targets[%zu]: date: targets[%zu] (at %zu:%zu) already ends on %s", i, j,
+                               p->items[j].mark.line + 1, p->items[j].mark.column + 1, date);
+            }
+        }
+        r = kpi_def_set_target(d, &pt->t, ps->diag);
+        if (r < 0)
+            return field_failure(ps, r, pt->mark);
+    }
+    return 0;
+}
+
 static int field_index(const char *name)
 {
     for (int i = 0; kpi_def_fields[i]; i++)
@@ -265,13 +454,15 @@ static int field_index(const char *name)
 
 #define MAX_FIELDS 32
 
-/* One KPI mapping; the current event is its start. */
-static int parse_kpi(struct parser *ps, struct kpi_def *d)
+/* One KPI mapping; the current event is its start. The targets are read into p and added once the
+ * whole mapping is read (direction may come after them). */
+static int parse_kpi_fields(struct parser *ps, struct kpi_def *d, struct pending *p)
 {
     yaml_mark_t item_mark = ps->ev.start_mark;
-    yaml_mark_t seen_at[MAX_FIELDS] = {{0, 0, 0}};
-    bool seen[MAX_FIELDS] = {false};
+    yaml_mark_t seen_at[MAX_FIELDS + 1] = {{0, 0, 0}};
+    bool seen[MAX_FIELDS + 1] = {false};
     int i_key = field_index("key"), i_name = field_index("name"), i_parent = field_index("parent");
+    const int i_targets = MAX_FIELDS; /* not a kpi_def_fields entry */
     int r;
     for (;;) {
         r = next(ps);
@@ -282,20 +473,27 @@ static int parse_kpi(struct parser *ps, struct kpi_def *d)
         if (ps->ev.type != YAML_SCALAR_EVENT)
             return fail_at(ps, ps->ev.start_mark, "expected a field name such as 'name', not %s", event_noun(ps->ev.type));
         const char *name = (const char *)ps->ev.data.scalar.value;
-        int fi = field_index(name);
-        if (fi < 0 || fi >= MAX_FIELDS || strlen(name) != ps->ev.data.scalar.length)
+        bool is_targets = strcmp(name, "targets") == 0 && ps->ev.data.scalar.length == 7;
+        int fi = is_targets ? i_targets : field_index(name);
+        if (!is_targets && (fi < 0 || fi >= MAX_FIELDS || strlen(name) != ps->ev.data.scalar.length))
             return fail_at(ps, ps->ev.start_mark, "unknown field '%.64s'", name);
+        const char *field = is_targets ? "targets" : kpi_def_fields[fi]; /* static: outlives the event */
         yaml_mark_t key_mark = ps->ev.start_mark;
         if (seen[fi])
-            return fail_at(ps, key_mark, "duplicate field '%s' (first at %zu:%zu)", kpi_def_fields[fi], seen_at[fi].line + 1,
+            return fail_at(ps, key_mark, "duplicate field '%s' (first at %zu:%zu)", field, seen_at[fi].line + 1,
                            seen_at[fi].column + 1);
         seen[fi] = true;
         seen_at[fi] = key_mark;
-        const char *field = kpi_def_fields[fi]; /* static: outlives the event */
 
         r = next(ps);
         if (r < 0)
             return r;
+        if (is_targets) {
+            r = parse_targets(ps, p, key_mark);
+            if (r < 0)
+                return r;
+            continue;
+        }
         if (strcmp(field, "tags") == 0) {
             r = parse_tags(ps, d, key_mark);
             if (r < 0)
@@ -319,6 +517,9 @@ static int parse_kpi(struct parser *ps, struct kpi_def *d)
         return fail_at(ps, seen[i_name] ? seen_at[i_name] : item_mark, "name: is required");
     if (d->parent && strcmp(d->parent, d->key) == 0)
         return fail_at(ps, seen_at[i_parent], "parent: a KPI cannot be its own parent");
+    r = finish_targets(ps, d, p);
+    if (r < 0)
+        return r;
     r = kpi_def_validate(d, ps->diag);
     if (r < 0)
         return field_failure(ps, r, item_mark);
@@ -326,10 +527,18 @@ static int parse_kpi(struct parser *ps, struct kpi_def *d)
     if (dup >= 0)
         return fail_at(ps, seen_at[i_key], "key: duplicate KPI '%s' (first at %zu:%zu)", d->key, ps->key_marks[dup].line + 1,
                        ps->key_marks[dup].column + 1);
-    r = add_def(ps, d, seen_at[i_key]);
+    r = add_def(ps, d, p->given, seen_at[i_key]);
     if (r < 0)
         return kpi_diag_set(ps->diag, r, "out of memory");
     return 0;
+}
+
+static int parse_kpi(struct parser *ps, struct kpi_def *d)
+{
+    struct pending p = {0};
+    int r = parse_kpi_fields(ps, d, &p);
+    free(p.items);
+    return r;
 }
 
 /* The list of KPIs; the current event is its start. */
@@ -410,7 +619,8 @@ static int parse_stream(struct parser *ps)
     return 0;
 }
 
-int kpi_defs_parse_yaml(const char *text, size_t len, struct kpi_def **ret_defs, size_t *ret_n, struct kpi_diag *diag)
+int kpi_defs_parse_yaml(const char *text, size_t len, struct kpi_def **ret_defs, bool **ret_has_targets, size_t *ret_n,
+                        struct kpi_diag *diag)
 {
     if (len > KPI_DEFS_MAX_BYTES)
         return kpi_diag_set(diag, -E2BIG, "1:1: the file is larger than %zu MiB", KPI_DEFS_MAX_BYTES >> 20);
@@ -429,13 +639,20 @@ int kpi_defs_parse_yaml(const char *text, size_t len, struct kpi_def **ret_defs,
     free(ps.key_marks);
     if (r < 0) {
         kpi_defs_free(ps.defs, ps.n);
+        free(ps.has_targets);
         return r;
     }
     if (ps.n == 0) {
         free(ps.defs);
         ps.defs = NULL;
+        free(ps.has_targets);
+        ps.has_targets = NULL;
     }
     *ret_defs = ps.defs;
+    if (ret_has_targets)
+        *ret_has_targets = ps.has_targets;
+    else
+        free(ps.has_targets);
     *ret_n = ps.n;
     return 0;
 }
@@ -525,6 +742,59 @@ static int emit_scalar(struct emitter *em, const char *s, bool text)
     return emit(em, &ev);
 }
 
+/* `targets:` and one flow mapping per target, in the order of DESIGN.md's field names. */
+static int emit_targets(struct emitter *em, const struct kpi_def *d)
+{
+    yaml_event_t ev;
+    int r = emit_scalar(em, "targets", false);
+    if (r < 0)
+        return r;
+    if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE))
+        return -ENOMEM;
+    r = emit(em, &ev);
+    for (size_t i = 0; r == 0 && i < d->n_targets; i++) {
+        const struct kpi_target *t = &d->targets[i];
+        char text[6][32];
+        const char *names[6];
+        size_t n = 0;
+        names[n] = "baseline";
+        kpi_format_double(t->baseline, text[n++], sizeof(text[0]));
+        names[n] = "baseline_date";
+        kpi_date_format(t->baseline_day, text[n++], sizeof(text[0]));
+        if (d->direction == KPI_DIR_RANGE) {
+            names[n] = "low";
+            kpi_format_double(t->low, text[n++], sizeof(text[0]));
+            names[n] = "high";
+            kpi_format_double(t->high, text[n++], sizeof(text[0]));
+        } else {
+            names[n] = "value";
+            kpi_format_double(t->value, text[n++], sizeof(text[0]));
+        }
+        names[n] = "date";
+        kpi_date_format(t->day, text[n++], sizeof(text[0]));
+        if (t->at_risk_pct != KPI_AT_RISK_PCT_DEFAULT) {
+            names[n] = "at_risk_pct";
+            kpi_format_double(t->at_risk_pct, text[n++], sizeof(text[0]));
+        }
+        if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_FLOW_MAPPING_STYLE))
+            return -ENOMEM;
+        r = emit(em, &ev);
+        for (size_t f = 0; r == 0 && f < n; f++) {
+            r = emit_scalar(em, names[f], false);
+            if (r == 0)
+                r = emit_scalar(em, text[f], false);
+        }
+        if (r == 0) {
+            yaml_mapping_end_event_initialize(&ev);
+            r = emit(em, &ev);
+        }
+    }
+    if (r < 0)
+        return r;
+    yaml_sequence_end_event_initialize(&ev);
+    return emit(em, &ev);
+}
+
 static int emit_def(struct emitter *em, const struct kpi_def *d, const struct kpi_def *defaults)
 {
     yaml_event_t ev;
@@ -569,6 +839,8 @@ static int emit_def(struct emitter *em, const struct kpi_def *d, const struct kp
     }
     kpi_buf_free(&value);
     kpi_buf_free(&dflt);
+    if (r == 0 && d->n_targets > 0)
+        r = emit_targets(em, d);
     if (r < 0)
         return r;
     yaml_mapping_end_event_initialize(&ev);

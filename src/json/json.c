@@ -223,7 +223,8 @@ int kpi_json_org(struct kpi_buf *out, const struct kpi_org *org, enum kpi_json_s
 }
 
 int kpi_json_series(struct kpi_buf *out, const struct kpi_calendar *cal, const char *key, const char *granularity,
-                    const struct kpi_series_row *rows, size_t n, enum kpi_json_style style)
+                    const struct kpi_series_row *rows, size_t n, const char (*reasons)[KPI_EVAL_REASON_MAX],
+                    enum kpi_json_style style)
 {
     json_t *o = json_object();
     json_t *a = json_array();
@@ -240,6 +241,8 @@ int kpi_json_series(struct kpi_buf *out, const struct kpi_calendar *cal, const c
         json_object_set_new(row, "end", json_string(end));
         json_object_set_new(row, "value", rows[i].has_value ? json_real(rows[i].value) : json_null());
         json_object_set_new(row, "points", json_integer((json_int_t)rows[i].n_points));
+        if (reasons && reasons[i][0])
+            json_object_set_new(row, "reason", json_string(reasons[i]));
         json_array_append_new(a, row);
     }
     json_object_set_new(o, "rows", a);
@@ -323,6 +326,80 @@ int kpi_json_annotations(struct kpi_buf *out, const struct kpi_annotation *an, s
         json_array_append_new(a, o);
     }
     return dump(out, a, style);
+}
+
+static json_t *opt_number(struct kpi_opt o)
+{
+    return o.has ? json_real(o.v) : json_null();
+}
+
+static json_t *status_object(const struct kpi_calendar *cal, const struct kpi_scorecard_entry *e)
+{
+    const struct kpi_status_result *st = &e->status;
+    json_t *o = json_object();
+    json_object_set_new(o, "kpi", json_string(e->def->key));
+    if (st->has_period) {
+        char label[KPI_PERIOD_LABEL_MAX];
+        kpi_period_format(cal, &st->period, label, sizeof(label));
+        json_object_set_new(o, "period", json_string(label));
+    } else {
+        json_object_set_new(o, "period", json_null());
+    }
+    json_object_set_new(o, "value", opt_number(st->value));
+    json_object_set_new(o, "expected", opt_number(st->expected));
+    json_object_set_new(o, "target", opt_number(st->target));
+    json_object_set_new(o, "progress", opt_number(st->progress));
+    json_object_set_new(o, "status", json_string(kpi_status_name(st->status)));
+    json_object_set_new(o, "stale", json_boolean(st->stale));
+    json_object_set_new(o, "change_abs", opt_number(st->change_abs));
+    json_object_set_new(o, "change_pct", opt_number(st->change_pct));
+    json_object_set_new(o, "yoy_pct", opt_number(st->yoy_pct));
+    json_object_set_new(o, "improving", st->improving < 0 ? json_null() : json_boolean(st->improving));
+    json_object_set_new(o, "streak", json_integer(st->streak));
+    json_object_set_new(o, "name", str_or_null(e->def->name));
+    json_object_set_new(o, "team", str_or_null(e->def->team));
+    json_object_set_new(o, "owner", str_or_null(e->def->owner));
+    json_object_set_new(o, "tier", json_string(kpi_enum_name(&kpi_enum_tier, (int)e->def->tier)));
+    json_object_set_new(o, "low", opt_number(st->low));
+    json_object_set_new(o, "high", opt_number(st->high));
+    json_object_set_new(o, "paced", json_boolean(st->paced));
+    json_object_set_new(o, "health", opt_number(e->health));
+    json_t *spark = json_array();
+    for (size_t i = 0; i < e->n_spark; i++)
+        json_array_append_new(spark, opt_number(e->spark[i]));
+    json_object_set_new(o, "sparkline", spark);
+    json_object_set_new(o, "last_review", e->last_review_day == INT64_MIN ? json_null() : date_string(e->last_review_day));
+    json_object_set_new(o, "due_for_review", json_boolean(e->due_for_review));
+    json_object_set_new(o, "error", e->error[0] ? json_string(e->error) : json_null());
+    return o;
+}
+
+int kpi_json_status(struct kpi_buf *out, const struct kpi_calendar *cal, const struct kpi_scorecard_entry *e,
+                    enum kpi_json_style style)
+{
+    return dump(out, status_object(cal, e), style);
+}
+
+int kpi_json_scorecard(struct kpi_buf *out, const struct kpi_calendar *cal, const struct kpi_scorecard *sc, const bool *include,
+                       enum kpi_json_style style)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "as_of", date_string(sc->as_of_day));
+    json_t *kpis = json_array();
+    for (size_t i = 0; i < sc->n_defs; i++)
+        if (!include || include[i])
+            json_array_append_new(kpis, status_object(cal, &sc->entries[i]));
+    json_object_set_new(o, "kpis", kpis);
+    json_t *teams = json_array();
+    for (size_t t = 0; t < sc->n_teams; t++) {
+        json_t *to = json_object();
+        json_object_set_new(to, "team", json_string(sc->teams[t].team));
+        json_object_set_new(to, "health", opt_number(sc->teams[t].health));
+        json_object_set_new(to, "kpis", json_integer((json_int_t)sc->teams[t].n_kpis));
+        json_array_append_new(teams, to);
+    }
+    json_object_set_new(o, "teams", teams);
+    return dump(out, o, style);
 }
 
 int kpi_json_point(struct kpi_buf *out, const char *key, const char *at, double value, const char *dims_canon)

@@ -11,6 +11,8 @@
 #include "base/buf.h"
 #include "kpi/model.h"
 #include "kpi/series.h"
+#include "store/scorecard.h"
+#include "store/ingest.h"
 #include "store/store.h"
 
 /* Formatting of whole documents: pretty (indented) for people, compact for machines. */
@@ -21,9 +23,11 @@ int kpi_json_defs(struct kpi_buf *out, const struct kpi_def *defs, size_t n, enu
 /* The targets of a KPI as an array (the "targets" field of kpi_json_def). */
 int kpi_json_targets(struct kpi_buf *out, const struct kpi_def *d, enum kpi_json_style style);
 int kpi_json_org(struct kpi_buf *out, const struct kpi_org *org, enum kpi_json_style style);
-/* Series rows: [{period, start, end, value, points}], value null for an empty period. */
+/* Series rows: [{period, start, end, value, points}], value null for an empty period; with reasons
+ * (derived KPIs), a period without a value also carries "reason". */
 int kpi_json_series(struct kpi_buf *out, const struct kpi_calendar *cal, const char *key, const char *granularity,
-                    const struct kpi_series_row *rows, size_t n, enum kpi_json_style style);
+                    const struct kpi_series_row *rows, size_t n, const char (*reasons)[KPI_EVAL_REASON_MAX],
+                    enum kpi_json_style style);
 /* The latest period value of each KPI: [{kpi, name, period, value, points}], period and value null
  * for a KPI without data. rows[i] belongs to defs[i]; has_value false means no data. */
 int kpi_json_latest(struct kpi_buf *out, const struct kpi_calendar *cal, const struct kpi_def *defs,
@@ -34,7 +38,33 @@ int kpi_json_reviews(struct kpi_buf *out, const struct kpi_review *r, size_t n, 
 int kpi_json_actions(struct kpi_buf *out, const struct kpi_action *a, size_t n, enum kpi_json_style style);
 int kpi_json_annotations(struct kpi_buf *out, const struct kpi_annotation *a, size_t n, enum kpi_json_style style);
 
+/* One judged KPI: DESIGN.md's status object {kpi, period, value, expected, target, progress, status,
+ * stale, change_abs, change_pct, yoy_pct, improving, streak} plus name, team, owner, tier, low,
+ * high, paced, health, sparkline, last_review, due_for_review and error. */
+int kpi_json_status(struct kpi_buf *out, const struct kpi_calendar *cal, const struct kpi_scorecard_entry *e,
+                    enum kpi_json_style style);
+/* {as_of, kpis: [status...], teams: [{team, health, kpis}]}; include[i] selects entries. */
+int kpi_json_scorecard(struct kpi_buf *out, const struct kpi_calendar *cal, const struct kpi_scorecard *sc, const bool *include,
+                       enum kpi_json_style style);
+
 /* One point as a compact object {"kpi","at","value","dims"} (for export, one per line). */
 int kpi_json_point(struct kpi_buf *out, const char *key, const char *at, double value, const char *dims_canon);
+
+/* Reading points: a JSON array of {"kpi", "at", "value", "dims"} objects (what kpi_json_point
+ * writes), streamed through a read function so that the document is never held whole. Each item
+ * is at most KPI_JSON_POINT_ITEM_MAX bytes and must have exactly that shape: kpi and at strings,
+ * value a number, dims (optional) an object of strings. Errors carry the 1-based item index as
+ * their line. kpi_json_points_next is a kpi_ingest_next_fn over the reader. */
+#define KPI_JSON_POINT_ITEM_MAX (64 * 1024)
+struct kpi_json_points;
+int kpi_json_points_new(kpi_csv_read_fn read, void *read_ctx, struct kpi_json_points **ret_reader);
+struct kpi_json_points *kpi_json_points_free(struct kpi_json_points *p);
+int kpi_json_points_next(void *reader, struct kpi_ingest_row *ret_row, struct kpi_ingest_report *rep);
+/* Input bytes consumed so far. */
+uint64_t kpi_json_points_offset(const struct kpi_json_points *p);
+/* Imports such an array, all or nothing, as kpi_ingest_csv does for CSV. */
+int kpi_json_points_import(struct kpi_store *s, const struct kpi_calendar *cal, kpi_csv_read_fn read, void *read_ctx,
+                           kpi_ingest_progress_fn progress, void *progress_ctx, struct kpi_ingest_report *ret_report,
+                           struct kpi_diag *diag);
 
 #endif

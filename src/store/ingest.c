@@ -1,14 +1,16 @@
 /*
- * CSV import and single-point writes (see ingest.h).
+ * The ingestion core, the CSV source and single-point writes (see ingest.h).
  *
- * An import runs in one transaction. Rows are validated as they stream in; valid rows are
- * buffered, sorted by (kpi, dims, at) and written a series at a time, so that the store merges
- * each series' new points into its chunks with a few row writes (see store/chunk.h). The first bad row stops the writing but not
- * the reading, so the report lists every bad row; then the transaction is rolled back and nothing
- * is written. Memory is bounded: one CSV buffer, one batch, and capped lookup caches.
+ * An import runs in one transaction. Rows are pulled from a source and validated as they stream in;
+ * valid rows are buffered, sorted by (kpi, dims, at) and written a series at a time, so that the
+ * store merges each series' new points into its chunks with a few row writes (see store/chunk.h).
+ * The first bad row stops the writing but not the reading, so the report lists every bad row; then
+ * the transaction is rolled back and nothing is written. Memory is bounded: the source's buffer,
+ * one batch, and capped lookup caches.
  */
 #include "store/ingest.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,14 +47,9 @@ struct import {
     struct kpi_point_write *run; /* one series of the batch, as the store takes it */
     uint32_t seq;
     struct kpi_ingest_report *report;
-    size_t n_columns;
-    char dim_names[KPI_DIMS_MAX][65];
-    size_t n_dims;
 };
 
-static void add_error(struct kpi_ingest_report *rep, uint64_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void add_error(struct kpi_ingest_report *rep, uint64_t line, const char *fmt, ...)
+void kpi_ingest_report_error(struct kpi_ingest_report *rep, uint64_t line, const char *fmt, ...)
 {
     if (rep->n_errors < KPI_INGEST_ERRORS_KEPT) {
         struct kpi_ingest_error *e = &rep->errors[rep->n_errors];
@@ -156,53 +153,26 @@ static int flush(struct import *im)
     return 0;
 }
 
-static bool field_is(const struct kpi_csv_field *f, const char *name)
+/* The name of a field in messages: a CSV column ("column 3 (value)") or a JSON field ("value",
+ * "dims.region"). */
+static const char *field_name(const struct kpi_ingest_row *row, size_t column, bool dim, const char *name, size_t len, char *buf,
+                              size_t size)
 {
-    return f->len == strlen(name) && memcmp(f->data, name, f->len) == 0;
+    if (row->columns)
+        snprintf(buf, size, "column %zu (%.*s)", column, (int)len, name);
+    else
+        snprintf(buf, size, "%s%.*s", dim ? "dims." : "", (int)len, name);
+    return buf;
 }
 
-static int parse_header(struct import *im, const struct kpi_csv_field *f, size_t n)
-{
-    struct kpi_ingest_report *rep = im->report;
-    if (n < 3 || !field_is(&f[0], "kpi") || !field_is(&f[1], "at") || !field_is(&f[2], "value")) {
-        add_error(rep, 1, "header: expected 'kpi,at,value' followed by optional dimension names");
-        return -EINVAL;
-    }
-    if (n - 3 > KPI_DIMS_MAX) {
-        add_error(rep, 1, "header: at most %d dimension columns", KPI_DIMS_MAX);
-        return -EINVAL;
-    }
-    for (size_t i = 3; i < n; i++) {
-        if (!kpi_dim_key_valid(f[i].data, f[i].len)) {
-            add_error(rep, 1, "column %zu: '%.*s' is not a valid dimension name (a lower-case letter, then letters, digits or _)",
-                      i + 1, (int)(f[i].len > 64 ? 64 : f[i].len), f[i].data);
-            return -EINVAL;
-        }
-        for (size_t j = 3; j < i; j++) {
-            if (f[j].len == f[i].len && memcmp(f[j].data, f[i].data, f[i].len) == 0) {
-                add_error(rep, 1, "column %zu: dimension '%.*s' appears twice", i + 1, (int)f[i].len, f[i].data);
-                return -EINVAL;
-            }
-        }
-        memcpy(im->dim_names[i - 3], f[i].data, f[i].len);
-        im->dim_names[i - 3][f[i].len] = '\0';
-    }
-    im->n_dims = n - 3;
-    im->n_columns = n;
-    return 0;
-}
-
-/* Validates one data row; on success fills *ret_p (dims interned only when writing). Returns 0, a
+/* Validates one row; on success fills *ret_p (dims interned only when writing). Returns 0, a
  * positive value for a rejected row (already reported), or a negative code on failure. */
-static int parse_row(struct import *im, uint64_t line, const struct kpi_csv_field *f, size_t n, bool writing, struct pending *ret_p)
+static int check_row(struct import *im, struct kpi_ingest_row *row, bool writing, struct pending *ret_p)
 {
     struct kpi_ingest_report *rep = im->report;
-    if (n != im->n_columns) {
-        add_error(rep, line, "expected %zu columns, found %zu", im->n_columns, n);
-        return 1;
-    }
+    char name[96];
     int64_t kpi_id;
-    int r = lookup_kpi(im, f[0].data, f[0].len, &kpi_id);
+    int r = lookup_kpi(im, row->kpi, row->kpi_len, &kpi_id);
     if (r < 0)
         return r;
     int bad = 0;
@@ -210,46 +180,53 @@ static int parse_row(struct import *im, uint64_t line, const struct kpi_csv_fiel
         const char *why = kpi_id == KPI_REJECT_DERIVED    ? "is derived (computed from its formula) and takes no points"
                           : kpi_id == KPI_REJECT_ARCHIVED ? "is archived"
                                                           : "does not exist";
-        add_error(rep, line, "column 1 (kpi): KPI '%.*s' %s", (int)(f[0].len > 64 ? 64 : f[0].len), f[0].data, why);
+        kpi_ingest_report_error(rep, row->line, "%s: KPI '%.*s' %s", field_name(row, 1, false, "kpi", 3, name, sizeof(name)),
+                                (int)(row->kpi_len > 64 ? 64 : row->kpi_len), row->kpi, why);
         bad = 1;
     }
     struct kpi_at at;
-    if (kpi_at_parse(f[1].data, f[1].len, &at) < 0) {
-        add_error(rep, line, "column 2 (at): '%.*s' is not a date (YYYY-MM-DD) or an RFC 3339 instant",
-                  (int)(f[1].len > 40 ? 40 : f[1].len), f[1].data);
+    if (kpi_at_parse(row->at, row->at_len, &at) < 0) {
+        kpi_ingest_report_error(rep, row->line, "%s: '%.*s' is not a date (YYYY-MM-DD) or an RFC 3339 instant",
+                                field_name(row, 2, false, "at", 2, name, sizeof(name)), (int)(row->at_len > 40 ? 40 : row->at_len),
+                                row->at);
         bad = 1;
     }
-    double value;
-    r = kpi_parse_double(f[2].data, f[2].len, &value);
-    if (r < 0) {
-        add_error(rep, line, "column 3 (value): '%.*s' is %s", (int)(f[2].len > 40 ? 40 : f[2].len), f[2].data,
-                  r == -ERANGE ? "out of range" : "not a number");
-        bad = 1;
-    }
-    struct kpi_dim dims[KPI_DIMS_MAX];
-    size_t nd = 0;
-    for (size_t i = 0; i < im->n_dims; i++) {
-        const struct kpi_csv_field *c = &f[3 + i];
-        if (c->len == 0)
-            continue;
-        if (!kpi_dim_value_valid(c->data, c->len)) {
-            add_error(rep, line, "column %zu (%s): a dimension value must be 1 to %d bytes without control characters", 4 + i,
-                      im->dim_names[i], KPI_DIM_VALUE_MAX);
+    double value = row->number;
+    if (!row->has_number) {
+        r = kpi_parse_double(row->value, row->value_len, &value);
+        if (r < 0) {
+            kpi_ingest_report_error(rep, row->line, "%s: '%.*s' is %s", field_name(row, 3, false, "value", 5, name, sizeof(name)),
+                                    (int)(row->value_len > 40 ? 40 : row->value_len), row->value,
+                                    r == -ERANGE ? "out of range" : "not a number");
             bad = 1;
-            continue;
         }
-        dims[nd++] = (struct kpi_dim){im->dim_names[i], strlen(im->dim_names[i]), c->data, c->len};
+    } else if (!isfinite(value)) {
+        kpi_ingest_report_error(rep, row->line, "%s: not a finite number",
+                                field_name(row, 3, false, "value", 5, name, sizeof(name)));
+        bad = 1;
+    }
+    if (value == 0)
+        value = 0; /* -0 is stored as 0, as it is printed */
+    for (size_t i = 0; i < row->n_dims; i++) {
+        const struct kpi_dim *d = &row->dims[i];
+        if (!kpi_dim_value_valid(d->value, d->value_len)) {
+            kpi_ingest_report_error(rep, row->line, "%s: a dimension value must be 1 to %d bytes without control characters",
+                                    field_name(row, row->dim_columns[i], true, d->key, d->key_len, name, sizeof(name)),
+                                    KPI_DIM_VALUE_MAX);
+            bad = 1;
+        }
     }
     if (bad)
         return 1;
     if (!writing)
         return 0;
     int64_t dims_id = 0;
-    if (nd) {
+    if (row->n_dims) {
         char canon[KPI_DIMS_CANON_MAX + 1];
-        r = kpi_dims_canon(dims, nd, canon, sizeof(canon), NULL);
+        struct kpi_diag ddiag = {""};
+        r = kpi_dims_canon(row->dims, row->n_dims, canon, sizeof(canon), &ddiag);
         if (r < 0) {
-            add_error(rep, line, "dims: invalid");
+            kpi_ingest_report_error(rep, row->line, "dims: %s", ddiag.msg[0] ? ddiag.msg : "invalid");
             return 1;
         }
         r = lookup_dims(im, canon, &dims_id);
@@ -263,63 +240,45 @@ static int parse_row(struct import *im, uint64_t line, const struct kpi_csv_fiel
     return 0;
 }
 
-int kpi_ingest_csv(struct kpi_store *s, const struct kpi_calendar *cal, kpi_csv_read_fn read, void *read_ctx,
-                   kpi_ingest_progress_fn progress, void *progress_ctx, struct kpi_ingest_report *ret_report, struct kpi_diag *diag)
+int kpi_ingest_rows(struct kpi_store *s, const struct kpi_calendar *cal, kpi_ingest_next_fn next, void *ctx,
+                    kpi_ingest_progress_fn progress, void *progress_ctx, struct kpi_ingest_report *ret_report,
+                    struct kpi_diag *diag)
 {
     struct kpi_ingest_report *rep = ret_report;
     memset(rep, 0, sizeof(*rep));
     struct import im = {.store = s, .cal = cal, .report = rep};
     kpi_strmap_init(&im.kpis, KEY_CACHE_MAX);
     kpi_strmap_init(&im.dims, DIMS_CACHE_MAX);
-    struct kpi_csv *csv = NULL;
     bool in_tx = false;
+    uint64_t offset = 0;
     int r;
     im.batch = malloc(BATCH_ROWS * sizeof(*im.batch));
     im.run = malloc(BATCH_ROWS * sizeof(*im.run));
     if (!im.batch || !im.run) {
-        r = -ENOMEM;
+        r = kpi_diag_set(diag, -ENOMEM, "out of memory");
         goto out;
     }
-    r = kpi_csv_new(read, read_ctx, KPI_CSV_FIELD_MAX_DEFAULT, KPI_DIMS_MAX + 3, &csv);
-    if (r < 0)
-        goto out;
     r = kpi_store_begin(s);
     if (r < 0) {
         kpi_diag_set(diag, r, "cannot start a transaction: %s", kpi_strerror(r));
         goto out;
     }
     in_tx = true;
-    bool have_header = false;
     for (;;) {
-        const struct kpi_csv_field *f;
-        size_t n;
-        struct kpi_diag cdiag = {""};
-        r = kpi_csv_next(csv, &f, &n, &cdiag);
+        struct kpi_ingest_row row;
+        r = next(ctx, &row, rep);
         if (r == 0)
             break;
         if (r < 0) {
-            if (r != -EINVAL && r != -E2BIG) {
-                kpi_diag_set(diag, r, "reading input: %s", cdiag.msg[0] ? cdiag.msg : kpi_strerror(r));
-                goto out;
-            }
-            /* The CSV message already starts with "line L, column C: ". */
-            add_error(rep, 0, "%s", cdiag.msg);
-            continue;
-        }
-        uint64_t line = kpi_csv_line(csv);
-        if (n == 1 && f[0].len == 0)
-            continue; /* blank line */
-        if (!have_header) {
-            have_header = true;
-            if (parse_header(&im, f, n) < 0)
-                break;
-            continue;
+            kpi_diag_set(diag, r, "reading input: %s", kpi_strerror(r));
+            goto out;
         }
         rep->rows++;
+        offset = row.offset;
         struct pending p;
-        r = parse_row(&im, line, f, n, rep->n_errors == 0, &p);
+        r = check_row(&im, &row, rep->n_errors == 0, &p);
         if (r < 0) {
-            kpi_diag_set(diag, r, "line %llu: %s", (unsigned long long)line, kpi_strerror(r));
+            kpi_diag_set(diag, r, "%s %llu: %s", row.columns ? "line" : "item", (unsigned long long)row.line, kpi_strerror(r));
             goto out;
         }
         if (r == 0 && rep->n_errors == 0) {
@@ -333,7 +292,7 @@ int kpi_ingest_csv(struct kpi_store *s, const struct kpi_calendar *cal, kpi_csv_
             }
         }
         if (progress && (rep->rows & 0xffff) == 0)
-            progress(progress_ctx, kpi_csv_offset(csv), rep->rows);
+            progress(progress_ctx, offset, rep->rows);
     }
     if (rep->n_errors == 0) {
         r = flush(&im);
@@ -348,7 +307,7 @@ int kpi_ingest_csv(struct kpi_store *s, const struct kpi_calendar *cal, kpi_csv_
         }
         in_tx = false;
         if (progress)
-            progress(progress_ctx, kpi_csv_offset(csv), rep->rows);
+            progress(progress_ctx, offset, rep->rows);
     } else {
         r = -EINVAL;
         kpi_diag_set(diag, r, "%llu bad row%s; nothing was written", (unsigned long long)rep->n_errors,
@@ -359,11 +318,135 @@ out:
         kpi_store_rollback(s);
         rep->written = 0;
     }
-    kpi_csv_free(csv);
     free(im.batch);
     free(im.run);
     kpi_strmap_free(&im.kpis);
     kpi_strmap_free(&im.dims);
+    return r;
+}
+
+/* The CSV source: a header `kpi,at,value[,dim...]`, then one point per line; an empty cell leaves
+ * that dimension unset. */
+struct csv_source {
+    struct kpi_csv *csv;
+    bool have_header;
+    bool done;
+    size_t n_columns;
+    char dim_names[KPI_DIMS_MAX][65];
+    size_t n_dims;
+    struct kpi_diag fatal; /* the reader's message for a failure that ended the input */
+};
+
+static bool field_is(const struct kpi_csv_field *f, const char *name)
+{
+    return f->len == strlen(name) && memcmp(f->data, name, f->len) == 0;
+}
+
+static int parse_header(struct csv_source *src, struct kpi_ingest_report *rep, const struct kpi_csv_field *f, size_t n)
+{
+    if (n < 3 || !field_is(&f[0], "kpi") || !field_is(&f[1], "at") || !field_is(&f[2], "value")) {
+        kpi_ingest_report_error(rep, 1, "header: expected 'kpi,at,value' followed by optional dimension names");
+        return -EINVAL;
+    }
+    if (n - 3 > KPI_DIMS_MAX) {
+        kpi_ingest_report_error(rep, 1, "header: at most %d dimension columns", KPI_DIMS_MAX);
+        return -EINVAL;
+    }
+    for (size_t i = 3; i < n; i++) {
+        if (!kpi_dim_key_valid(f[i].data, f[i].len)) {
+            kpi_ingest_report_error(
+                rep, 1, "column %zu: '%.*s' is not a valid dimension name (a lower-case letter, then letters, digits or _)", i + 1,
+                (int)(f[i].len > 64 ? 64 : f[i].len), f[i].data);
+            return -EINVAL;
+        }
+        for (size_t j = 3; j < i; j++) {
+            if (f[j].len == f[i].len && memcmp(f[j].data, f[i].data, f[i].len) == 0) {
+                kpi_ingest_report_error(rep, 1, "column %zu: dimension '%.*s' appears twice", i + 1, (int)f[i].len, f[i].data);
+                return -EINVAL;
+            }
+        }
+        memcpy(src->dim_names[i - 3], f[i].data, f[i].len);
+        src->dim_names[i - 3][f[i].len] = '\0';
+    }
+    src->n_dims = n - 3;
+    src->n_columns = n;
+    return 0;
+}
+
+static int csv_next(void *ctx, struct kpi_ingest_row *ret_row, struct kpi_ingest_report *rep)
+{
+    struct csv_source *src = ctx;
+    while (!src->done) {
+        const struct kpi_csv_field *f;
+        size_t n;
+        struct kpi_diag cdiag = {""};
+        int r = kpi_csv_next(src->csv, &f, &n, &cdiag);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            if (r != -EINVAL && r != -E2BIG) {
+                src->fatal = cdiag;
+                return r;
+            }
+            /* The CSV message already starts with "line L, column C: ". */
+            kpi_ingest_report_error(rep, 0, "%s", cdiag.msg);
+            continue;
+        }
+        uint64_t line = kpi_csv_line(src->csv);
+        if (n == 1 && f[0].len == 0)
+            continue; /* blank line */
+        if (!src->have_header) {
+            src->have_header = true;
+            if (parse_header(src, rep, f, n) < 0)
+                src->done = true;
+            continue;
+        }
+        if (n != src->n_columns) {
+            rep->rows++;
+            kpi_ingest_report_error(rep, line, "expected %zu columns, found %zu", src->n_columns, n);
+            continue;
+        }
+        struct kpi_ingest_row *row = ret_row;
+        row->line = line;
+        row->offset = kpi_csv_offset(src->csv);
+        row->columns = true;
+        row->kpi = f[0].data;
+        row->kpi_len = f[0].len;
+        row->at = f[1].data;
+        row->at_len = f[1].len;
+        row->has_number = false;
+        row->number = 0;
+        row->value = f[2].data;
+        row->value_len = f[2].len;
+        size_t nd = 0;
+        for (size_t i = 0; i < src->n_dims; i++) {
+            const struct kpi_csv_field *c = &f[3 + i];
+            if (c->len == 0)
+                continue;
+            row->dims[nd] = (struct kpi_dim){src->dim_names[i], strlen(src->dim_names[i]), c->data, c->len};
+            row->dim_columns[nd] = (uint16_t)(4 + i);
+            nd++;
+        }
+        row->n_dims = nd;
+        return 1;
+    }
+    src->done = true;
+    return 0;
+}
+
+int kpi_ingest_csv(struct kpi_store *s, const struct kpi_calendar *cal, kpi_csv_read_fn read, void *read_ctx,
+                   kpi_ingest_progress_fn progress, void *progress_ctx, struct kpi_ingest_report *ret_report, struct kpi_diag *diag)
+{
+    struct csv_source src = {0};
+    int r = kpi_csv_new(read, read_ctx, KPI_CSV_FIELD_MAX_DEFAULT, KPI_DIMS_MAX + 3, &src.csv);
+    if (r < 0) {
+        memset(ret_report, 0, sizeof(*ret_report));
+        return kpi_diag_set(diag, r, "cannot read CSV: %s", kpi_strerror(r));
+    }
+    r = kpi_ingest_rows(s, cal, csv_next, &src, progress, progress_ctx, ret_report, diag);
+    if (r < 0 && src.fatal.msg[0])
+        kpi_diag_set(diag, r, "reading input: %s", src.fatal.msg);
+    kpi_csv_free(src.csv);
     return r;
 }
 

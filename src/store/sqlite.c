@@ -820,6 +820,24 @@ static int sqlite_points_count(struct kpi_store *s, int64_t kpi_id, int64_t *ret
     return r;
 }
 
+static int sqlite_points_span(struct kpi_store *s, int64_t kpi_id, int64_t *ret_first_ms, int64_t *ret_last_ms)
+{
+    sqlite3_stmt *q;
+    /* A chunk starts at its first point and records its last, so these are exact. */
+    if (sqlite3_prepare_v2(to_sqlite(s)->db, "SELECT min(start), max(last) FROM chunk WHERE kpi_id = ?1", -1, &q, NULL) !=
+        SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_int64(q, 1, kpi_id);
+    int r = -ENOENT;
+    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+        *ret_first_ms = sqlite3_column_int64(q, 0);
+        *ret_last_ms = sqlite3_column_int64(q, 1);
+        r = 0;
+    }
+    sqlite3_finalize(q);
+    return r;
+}
+
 /* ---- reviews, actions, annotations ---- */
 
 static int64_t kpi_id_of(struct sqlite_store *st, const char *key)
@@ -1084,6 +1102,7 @@ static const struct kpi_store_ops sqlite_ops = {
     .points_put = sqlite_points_put,
     .points_scan = sqlite_points_scan,
     .points_count = sqlite_points_count,
+    .points_span = sqlite_points_span,
     .review_add = sqlite_review_add,
     .reviews_list = sqlite_reviews_list,
     .actions_list = sqlite_actions_list,

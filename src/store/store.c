@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/str.h"
+#include "kpi/formula.h"
 #include "kpi/series.h"
 #include "kpi/tz.h"
 
@@ -131,9 +132,73 @@ static int check_parent(struct kpi_store *s, const struct kpi_def *def, struct k
     return kpi_diag_set(diag, -ELOOP, "parent: the cascade above '%s' is deeper than 64 levels", def->key);
 }
 
+/* A formula must parse, read only existing KPIs, and not make a KPI depend on itself through any
+ * chain of formulas. The graph is every stored KPI with `def` in place of its stored version. */
+static int check_formula(struct kpi_store *s, const struct kpi_def *def, struct kpi_diag *diag)
+{
+    struct kpi_def *defs = NULL;
+    size_t n = 0;
+    int r = kpi_store_kpi_list(s, true, &defs, &n);
+    if (r < 0)
+        return kpi_diag_set(diag, r, "cannot list KPIs: %s", kpi_strerror(r));
+    struct kpi_formula **parsed = calloc(n + 1, sizeof(*parsed));
+    const char **keys = calloc(n + 1, sizeof(*keys));
+    const char *const **deps = calloc(n + 1, sizeof(*deps));
+    size_t *n_deps = calloc(n + 1, sizeof(*n_deps));
+    if (!parsed || !keys || !deps || !n_deps) {
+        r = -ENOMEM;
+        goto out;
+    }
+    /* Node 0 is the KPI being written; the others are the stored KPIs except its old version. */
+    size_t m = 0;
+    keys[m] = def->key;
+    if (def->formula) {
+        r = kpi_formula_parse(def->formula, &parsed[m], diag);
+        if (r < 0) {
+            kpi_diag_prefix(diag, "formula: ");
+            goto out;
+        }
+        const int *cols;
+        n_deps[m] = kpi_formula_inputs(parsed[m], &deps[m], &cols);
+        for (size_t k = 0; k < n_deps[m]; k++) {
+            bool known = strcmp(deps[m][k], def->key) == 0;
+            for (size_t i = 0; i < n && !known; i++)
+                known = strcmp(defs[i].key, deps[m][k]) == 0;
+            if (!known) {
+                r = kpi_diag_set(diag, -EINVAL, "formula: column %d: unknown KPI '%s'", cols[k], deps[m][k]);
+                goto out;
+            }
+        }
+    }
+    m++;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(defs[i].key, def->key) == 0)
+            continue;
+        keys[m] = defs[i].key;
+        if (defs[i].formula && kpi_formula_parse(defs[i].formula, &parsed[m], NULL) == 0) {
+            const int *cols;
+            n_deps[m] = kpi_formula_inputs(parsed[m], &deps[m], &cols);
+        }
+        m++;
+    }
+    r = kpi_formula_find_cycle(keys, deps, n_deps, m, 0, diag);
+out:
+    for (size_t i = 0; parsed && i <= n; i++)
+        kpi_formula_free(parsed[i]);
+    free(parsed);
+    free(keys);
+    free(deps);
+    free(n_deps);
+    kpi_store_kpi_list_free(defs, n);
+    return r;
+}
+
 int kpi_store_kpi_insert(struct kpi_store *s, struct kpi_def *def, struct kpi_diag *diag)
 {
     int r = kpi_def_validate(def, diag);
+    if (r < 0)
+        return r;
+    r = check_formula(s, def, diag);
     if (r < 0)
         return r;
     r = check_parent(s, def, diag);
@@ -145,6 +210,9 @@ int kpi_store_kpi_insert(struct kpi_store *s, struct kpi_def *def, struct kpi_di
 int kpi_store_kpi_update(struct kpi_store *s, struct kpi_def *def, struct kpi_diag *diag)
 {
     int r = kpi_def_validate(def, diag);
+    if (r < 0)
+        return r;
+    r = check_formula(s, def, diag);
     if (r < 0)
         return r;
     r = check_parent(s, def, diag);
@@ -177,6 +245,11 @@ int kpi_store_points_scan(struct kpi_store *s, const struct kpi_point_query *q, 
 int kpi_store_points_count(struct kpi_store *s, int64_t kpi_id, int64_t *ret_n)
 {
     CALL(points_count, s, kpi_id, ret_n);
+}
+
+int kpi_store_points_span(struct kpi_store *s, int64_t kpi_id, int64_t *ret_first_ms, int64_t *ret_last_ms)
+{
+    CALL(points_span, s, kpi_id, ret_first_ms, ret_last_ms);
 }
 
 int kpi_store_review_add(struct kpi_store *s, struct kpi_review *review, struct kpi_action *actions, size_t n_actions)

@@ -120,6 +120,7 @@ struct kpi_store_ops {
     int (*points_put)(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, const struct kpi_point_write *pts, size_t n);
     int (*points_scan)(struct kpi_store *s, const struct kpi_point_query *q, kpi_point_cb cb, void *ctx);
     int (*points_count)(struct kpi_store *s, int64_t kpi_id, int64_t *ret_n);
+    int (*points_span)(struct kpi_store *s, int64_t kpi_id, int64_t *ret_first_ms, int64_t *ret_last_ms);
     int (*review_add)(struct kpi_store *s, struct kpi_review *review, struct kpi_action *actions, size_t n_actions);
     int (*reviews_list)(struct kpi_store *s, const char *kpi, int64_t to_day, struct kpi_review **ret, size_t *ret_n);
     int (*actions_list)(struct kpi_store *s, const struct kpi_action_query *q, struct kpi_action **ret, size_t *ret_n);
@@ -158,6 +159,8 @@ int kpi_store_points_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, c
 int kpi_store_point_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, int64_t at_ms, double value, int flags);
 int kpi_store_points_scan(struct kpi_store *s, const struct kpi_point_query *q, kpi_point_cb cb, void *ctx);
 int kpi_store_points_count(struct kpi_store *s, int64_t kpi_id, int64_t *ret_n);
+/* The instants of the KPI's earliest and latest points; -ENOENT when it has none. */
+int kpi_store_points_span(struct kpi_store *s, int64_t kpi_id, int64_t *ret_first_ms, int64_t *ret_last_ms);
 
 /* Most points kpi_store_points_load returns: past it the caller must narrow the range. */
 #define KPI_STORE_LOAD_MAX (50u * 1000 * 1000)

@@ -66,6 +66,14 @@ equals() { # GOT WANT DESCRIPTION
     if [ "$1" == "$2" ]; then ok "$3"; else not_ok "$3 (got '$1', wanted '$2')"; fi
 }
 
+near() { # GOT WANT DESCRIPTION: numbers equal within 1e-9 relative
+    if awk -v g="$1" -v w="$2" 'BEGIN { d = g - w; if (d < 0) d = -d; m = w < 0 ? -w : w; if (m < 1) m = 1; exit !(g != "" && d <= 1e-9 * m) }'; then
+        ok "$3"
+    else
+        not_ok "$3 (got '$1', wanted '$2')"
+    fi
+}
+
 finish() {
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]

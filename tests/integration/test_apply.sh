@@ -2,7 +2,8 @@
 # Integration test of definitions as code (`kpi apply`, `kpi dump`): create from a file, re-apply
 # (no changes), a dry run of an edit (diff shown, nothing written), the edit itself, dump -> apply
 # as a no-op, bad files (file:line:col, exit 1, nothing written even when the bad KPI is the last
-# one), parents listed after their children, standard input, --json and the limits.
+# one), parents listed after their children, standard input, --json, the limits, and targets (a
+# file without `targets` keeps the stored ones, `targets: []` removes them, dump -> apply no-op).
 # Usage: test_apply.sh [path/to/kpi]   (or KPI_BIN=...). Prints "ok - ..." / "not ok - ..." per
 # check and ends with "N passed, M failed"; exits non-zero when a check failed.
 set -euo pipefail
@@ -169,5 +170,100 @@ check "missing file: exit 1" [ "$rc" -eq 1 ]
 head -c $((16 * 1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >big.yaml
 capture "$KPI" apply big.yaml
 check "a file over 16 MiB is refused" has "$err" "big.yaml: the file is larger than 16 MiB"
+
+# 14. Targets. A file that does not mention targets leaves the stored ones alone.
+cat >targets.yaml <<'EOF'
+kpis:
+  - key: arr
+    name: Annual recurring revenue
+  - key: inventory_days
+    name: Inventory days
+    direction: range
+EOF
+capture "$KPI" apply targets.yaml
+check "targets: KPIs created" has "$out" "2 created, 0 updated, 0 unchanged"
+capture "$KPI" target set arr --baseline 100000 --baseline-date 2026-01-01 --value 150000 --date 2026-12-31
+check "targets: target set exits 0" [ "$rc" -eq 0 ]
+capture "$KPI" apply targets.yaml
+check "a file without targets: no changes" has "$out" "no changes (2 unchanged)"
+capture "$KPI" target list arr --json
+check "a file without targets keeps the stored target" has "$out" '"value": 150000'
+sed -i 's/    name: Annual recurring revenue/    name: ARR/' targets.yaml
+capture "$KPI" apply targets.yaml
+check "an edit without targets shows no target change" [ "$(head -1 <<<"$out")" = "~ arr: name 'Annual recurring revenue' -> 'ARR'" ]
+check "an edit without targets keeps the target" has "$("$KPI" target list arr --json)" '"value": 150000'
+
+# Targets given in the file are stored (direction may follow them); the diff shows them.
+cat >targets.yaml <<'EOF'
+kpis:
+  - key: arr
+    name: ARR
+    targets:
+      - {baseline: 100000, baseline_date: 2026-01-01, value: 160000, date: 2026-12-31, at_risk_pct: 5}
+      - {baseline: 160000, baseline_date: 2027-01-01, value: 200000, date: 2027-12-31}
+  - key: inventory_days
+    name: Inventory days
+    targets:
+      - {baseline: 40, baseline_date: 2026-01-01, low: 30, high: 45, date: 2026-12-31}
+    direction: range
+EOF
+capture "$KPI" apply --dry-run targets.yaml
+check "targets: dry run shows the change" has "$out" "~ arr: targets [2026-12-31: 150000 from 100000 on 2026-01-01] -> [2026-12-31: 160000 from 100000 on 2026-01-01 at risk 5%, 2027-12-31: 200000 from 160000 on 2027-01-01]"
+check "targets: dry run writes nothing" has "$("$KPI" target list arr --json)" '"value": 150000'
+capture "$KPI" apply --json targets.yaml
+check "targets: apply exits 0" [ "$rc" -eq 0 ]
+check "targets: --json gives target objects" has "$out" '{"action": "update", "key": "inventory_days", "fields": [{"field": "targets", "old": [], "new": [{"baseline":40,"baseline_date":"2026-01-01","low":30,"high":45,"date":"2026-12-31","at_risk_pct":10}]}]}'
+capture "$KPI" target list arr --json
+check "targets: both targets stored" [ "$(grep -c '"date"' <<<"$out")" -eq 2 ]
+check "targets: the new value is stored" has "$out" '"value": 160000'
+check "targets: at_risk_pct is stored" has "$out" '"at_risk_pct": 5'
+capture "$KPI" target list inventory_days --json
+check "targets: the range target is stored" has "$out" '"high": 45'
+capture "$KPI" apply targets.yaml
+check "targets: re-apply is a no-op" has "$out" "no changes (2 unchanged)"
+
+# dump -> apply with targets is a no-op, also with a range target set with an unused --value.
+capture "$KPI" target set inventory_days --baseline 40 --baseline-date 2027-01-01 --low 30 --high 40 --value 7 --date 2027-12-31
+"$KPI" dump >dump_targets.yaml
+check "dump writes the targets" grep -qF -- "- {baseline: 40, baseline_date: 2027-01-01, low: 30, high: 40, date: 2027-12-31}" dump_targets.yaml
+check "dump writes at_risk_pct when not the default" grep -qF -- "- {baseline: 100000, baseline_date: 2026-01-01, value: 160000, date: 2026-12-31, at_risk_pct: 5}" dump_targets.yaml
+before=$(snapshot)
+capture "$KPI" apply dump_targets.yaml
+check "dump -> apply with targets: no changes" has "$out" "no changes"
+check "dump -> apply with targets: nothing written" [ "$(snapshot)" = "$before" ]
+capture "$KPI" --db fresh_targets.db init
+capture "$KPI" --db fresh_targets.db apply dump_targets.yaml
+check "dump with targets applied to a fresh database" [ "$rc" -eq 0 ]
+check "the fresh database dumps the same targets" [ "$("$KPI" --db fresh_targets.db dump)" = "$(cat dump_targets.yaml)" ]
+
+# A bad target: file:line:col, nothing written.
+cat >bad_target.yaml <<'EOF'
+kpis:
+  - key: arr
+    name: ARR
+    targets:
+      - {baseline: 100000, baseline_date: 2026-01-01, value: 1, date: 2026-12-31}
+      - {baseline: 1, baseline_date: 2027-06-01, value: 2, date: 2027-01-01}
+EOF
+capture "$KPI" apply bad_target.yaml
+check "bad target: exit 1" [ "$rc" -eq 1 ]
+check "bad target: error with file:line:col" has "$err" "bad_target.yaml:6:9: targets[1]: date: must be after baseline_date (2027-06-01)"
+sed -i 's/value: 2, date/low: 2, date/' bad_target.yaml
+capture "$KPI" apply bad_target.yaml
+check "low on an up KPI is refused" has "$err" "bad_target.yaml:6:50: targets[1]: low: only for a range KPI (direction: range); give value"
+check "bad targets wrote nothing" [ "$(snapshot)" = "$before" ]
+
+# `targets: []` removes them.
+cat >targets.yaml <<'EOF'
+kpis:
+  - key: arr
+    name: ARR
+    targets: []
+EOF
+capture "$KPI" apply targets.yaml
+check "targets: [] shows the removal" has "$out" "~ arr: targets [2026-12-31: 160000 from 100000 on 2026-01-01 at risk 5%, 2027-12-31: 200000 from 160000 on 2027-01-01] -> []"
+capture "$KPI" target list arr --json
+check "targets: [] removes the stored targets" [ "$out" = "[]" ]
+check "targets: [] leaves other KPIs' targets" has "$("$KPI" target list inventory_days --json)" '"high": 45'
 
 finish

@@ -185,7 +185,8 @@ contains "$OUT" '"value": 3' "series --dim filters (January paid)"
 run series revenue --granularity quarter --from 2026-01-01 --to 2026-12-31 --json
 equals "$(printf '%s' "$OUT" | grep -c '"period"')" 4 "series lists empty periods in the range"
 contains "$OUT" '"value": null' "empty periods have no value"
-expect_rc 1 "series of a derived KPI says why" series rev_per_signup
+run series rev_per_signup --json --from 2026-02-01 --to 2026-02-28
+contains "$OUT" '"reason": "no value for' "series of a derived KPI gives the reason for a missing value"
 expect_rc 2 "series with a bad granularity" series revenue --granularity fortnight
 expect_rc 2 "series with from after to" series revenue --from 2026-05-01 --to 2026-01-01
 "$KPI" add late --name "Late" >/dev/null

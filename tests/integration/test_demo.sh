@@ -38,7 +38,12 @@ check "the organisation is Acme Analytics in Europe/Berlin" \
     bash -c '"$1" org --db a.db --json | grep -q "\"Acme Analytics\"" && "$1" org --db a.db --json | grep -q "Europe/Berlin"' _ "$KPI"
 check "there is exactly one north-star KPI" [ "$(grep -c '"tier": "north_star"' list.json)" -eq 1 ]
 check "some KPIs have direction down and range" bash -c 'grep -q "\"direction\": \"down\"" list.json && grep -q "\"direction\": \"range\"" list.json'
-check "no derived KPIs yet (formula evaluation comes later)" bash -c '! grep -q "\"formula\": \"" list.json'
+check "the derived SaaS ratios are defined" grep -q '"formula": "(prev(mrr) + expansion_mrr - churned_mrr) / prev(mrr) \* 100"' list.json
+"$KPI" series nrr --db a.db --from 2026-10 --to 2026-10 --json >nrr.json
+check "a derived KPI has values" grep -q '"value": [0-9]' nrr.json
+"$KPI" status --db a.db --as-of 2026-11-23 --json >status.json
+check "the scorecard judges KPIs against the demo targets" grep -q '"status": "on_track"' status.json
+check "some demo KPIs are behind" grep -q '"status": "off_track"' status.json
 
 # 3. Deterministic: same seed and --today give byte-identical points; another seed differs.
 "$KPI" demo --db b.db --today "$TODAY" >/dev/null
@@ -94,7 +99,7 @@ check "a bad --today is a usage error" [ "$(status "$KPI" demo --db bad.db --tod
 check "a usage error creates no database" [ ! -e bad.db ]
 "$KPI" demo --db j.db --today "$TODAY" --json >summary.json
 check "--json prints the summary" grep -q '"points": [0-9]' summary.json
-check "--json lists the intended targets" grep -q '"kpi": "arr", "baseline": ' summary.json
+check "--json lists the targets" grep -q '"kpi": "arr", "baseline": ' summary.json
 if command -v jq >/dev/null 2>&1; then
     check "--json output is valid JSON" bash -c 'jq -e ".kpis >= 35 and .teams == 7" summary.json >/dev/null'
 fi

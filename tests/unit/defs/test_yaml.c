@@ -1,8 +1,8 @@
 /*
  * Definitions as code (defs/yaml.c, defs/plan.c): table-driven valid and invalid documents with
  * the exact diagnostic (LINE:COLUMN included), the emit -> parse round trip of definitions with
- * every field set and of awkward strings, the limits, and the plan (creates before updates of
- * children, parents first, idempotency).
+ * every field set and of awkward strings, the limits, targets (their checks, absence versus an
+ * empty list), and the plan (creates before updates of children, parents first, idempotency).
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -11,10 +11,12 @@
 #include <string.h>
 
 #include "defs/defs.h"
+#include "kpi/status.h"
+#include "kpi/time.h"
 
 static int parse(const char *text, struct kpi_def **defs, size_t *n, struct kpi_diag *diag)
 {
-    return kpi_defs_parse_yaml(text, strlen(text), defs, n, diag);
+    return kpi_defs_parse_yaml(text, strlen(text), defs, NULL, n, diag);
 }
 
 /* ---- invalid documents: the exact message ---- */
@@ -24,12 +26,67 @@ struct bad_case {
     const char *error;
 };
 
+#define TG "kpis:\n  - key: a\n    name: A\n    targets:\n"
+
 static const struct bad_case bad_cases[] = {
     {"kpis:\n  - key: a\n    name: A\n    granularity: fortnight\n",
      "4:5: granularity: unknown value 'fortnight' (expected day, week, month, quarter or year)"},
     {"kpis:\n  - key: a\n    name: A\n    colour: red\n", "4:5: unknown field 'colour'"},
-    {"kpis:\n  - key: a\n    name: A\n    targets: []\n", "4:5: unknown field 'targets'"},
     {"kpis:\n  - key: a\n    name: A\n    name: B\n", "4:5: duplicate field 'name' (first at 3:5)"},
+    /* targets: line 4 is "targets:", the first target's '{' is at 5:9 */
+    {TG "      - {baseline: 1, baseline_date: 2026-01-01, value: 2, date: 2026-12-31}\n"
+        "      - {baseline: 1, baseline_date: 2026-06-01, value: 2, date: 2026-05-31}\n",
+     "6:9: targets[1]: date: must be after baseline_date (2026-06-01)"},
+    {TG "      - {baseline: 40, baseline_date: 2026-01-01, value: 30, date: 2026-12-31}\n    direction: range\n",
+     "5:51: targets[0]: value: not used by a range KPI (give low and high)"},
+    {TG "      - {baseline: 40, baseline_date: 2026-01-01, low: 30, high: 45, date: 2026-12-31}\n",
+     "5:51: targets[0]: low: only for a range KPI (direction: range); give value"},
+    {TG "      - {baseline: 40, baseline_date: 2026-01-01, value: 1, high: 45, date: 2026-12-31}\n",
+     "5:61: targets[0]: high: only for a range KPI (direction: range); give value"},
+    {"kpis:\n  - key: a\n    name: A\n    direction: range\n    targets:\n"
+     "      - {baseline: 40, baseline_date: 2026-01-01, high: 45, date: 2026-12-31}\n",
+     "6:9: targets[0]: low: is required for a range KPI"},
+    {"kpis:\n  - key: a\n    name: A\n    direction: range\n    targets:\n"
+     "      - {baseline: 40, baseline_date: 2026-01-01, low: 45, date: 2026-12-31}\n",
+     "6:9: targets[0]: high: is required for a range KPI"},
+    {"kpis:\n  - key: a\n    name: A\n    direction: range\n    targets:\n"
+     "      - {baseline: 40, baseline_date: 2026-01-01, low: 45, high: 30, date: 2026-12-31}\n",
+     "6:9: targets[0]: low: must not be greater than high"},
+    {TG "      - {baseline: 1, baseline_date: 2026-01-01, date: 2026-12-31}\n", "5:9: targets[0]: value: is required"},
+    {TG "      - {baseline_date: 2026-01-01, value: 2, date: 2026-12-31}\n", "5:9: targets[0]: baseline: is required"},
+    {TG "      - {baseline: 1, value: 2, date: 2026-12-31}\n", "5:9: targets[0]: baseline_date: is required"},
+    {TG "      - {baseline: 1, baseline_date: 2026-01-01, value: 2}\n", "5:9: targets[0]: date: is required"},
+    {TG "      - {baseline: 1, baseline_date: 2026-01-01, value: 2, date: 2026-12-31, target: 3}\n",
+     "5:78: targets[0]: unknown field 'target' (expected baseline, baseline_date, value, low, high, date or at_risk_pct)"},
+    {TG "      - {baseline: 1, baseline: 2}\n", "5:23: targets[0]: duplicate field 'baseline' (first at 5:10)"},
+    {TG "      - {baseline: 1, baseline_date: 2026-01-01, value: 2, date: 2026-12-31}\n"
+        "      - {baseline: 3, baseline_date: 2026-02-01, value: 4, date: 2026-12-31}\n",
+     "6:60: targets[1]: date: targets[0] (at 5:9) already ends on 2026-12-31"},
+    {TG "      - {baseline: 1, baseline_date: 2026-13-01, value: 2, date: 2026-12-31}\n",
+     "5:23: targets[0]: baseline_date: '2026-13-01' is not a date (YYYY-MM-DD)"},
+    {TG "      - {baseline: 1, baseline_date: 2026-01-01, value: 2, date: 31/12/2026}\n",
+     "5:60: targets[0]: date: '31/12/2026' is not a date (YYYY-MM-DD)"},
+    {TG "      - {baseline: lots, baseline_date: 2026-01-01, value: 2, date: 2026-12-31}\n",
+     "5:10: targets[0]: baseline: 'lots' is not a finite number"},
+    {TG "      - {baseline: 1, baseline_date: 2026-01-01, value: .inf, date: 2026-12-31}\n",
+     "5:50: targets[0]: value: '.inf' is not a finite number"},
+    {TG "      - {baseline: 1, baseline_date: 2026-01-01, value: ~, date: 2026-12-31}\n",
+     "5:50: targets[0]: value: expected a number"},
+    {TG "      - {baseline: 1, baseline_date: 2026-01-01, value: [2], date: 2026-12-31}\n",
+     "5:50: targets[0]: value: expected a single value, not a list"},
+    {TG "      - {baseline: 1, baseline_date: 2026-01-01, value: 2, date: 2026-12-31, at_risk_pct: -1}\n",
+     "5:9: targets[0]: at_risk_pct: must be from 0 to 1000"},
+    {TG "      - {baseline: 1, baseline_date: 2026-01-01, value: 2, date: 2026-12-31, at_risk_pct: 10%}\n",
+     "5:78: targets[0]: at_risk_pct: '10%' is not a finite number"},
+    {TG "      - 2026-12-31\n",
+     "5:9: targets[0]: expected a target (a mapping such as {baseline: 100, baseline_date: 2026-01-01, value: 150, date: "
+     "2026-12-31}), not a single value"},
+    {TG "      - {[baseline]: 1}\n", "5:10: targets[0]: expected a field name such as 'date', not a list"},
+    {"kpis:\n  - key: a\n    name: A\n    targets:\n",
+     "4:5: targets: expected a list of targets ('- {baseline: ..., date: ...}', or [] for none), not a single value"},
+    {"kpis:\n  - key: a\n    name: A\n    targets: {baseline: 1}\n",
+     "4:5: targets: expected a list of targets ('- {baseline: ..., date: ...}', or [] for none), not a mapping"},
+    {"kpis:\n  - key: a\n    name: A\n    targets: []\n    targets: []\n", "5:5: duplicate field 'targets' (first at 4:5)"},
     {"kpis:\n  - key: a\n    name: A\n  - key: b\n    name: B\n  - key: a\n    name: C\n",
      "6:5: key: duplicate KPI 'a' (first at 2:5)"},
     {"kpis:\n  - key: a\n    name: [A]\n", "3:5: name: expected a single value, not a list"},
@@ -187,6 +244,99 @@ Test(yaml, nulls_and_quoted_null)
     kpi_defs_free(defs, n);
 }
 
+static int64_t day_of(const char *s)
+{
+    int64_t day = 0;
+    cr_assert(eq(int, kpi_date_parse(s, strlen(s), &day), 0), "%s", s);
+    return day;
+}
+
+Test(yaml, targets)
+{
+    const char *doc = "kpis:\n"
+                      "  - key: mrr\n"
+                      "    name: MRR\n"
+                      "    targets:\n"
+                      "      - {baseline: 150000, baseline_date: 2027-01-01, value: 2e5, date: 2027-12-31}\n"
+                      "      - {baseline: 100000, baseline_date: 2026-01-01, value: 150000, date: 2026-12-31, at_risk_pct: 5}\n"
+                      "  - key: inventory_days\n"
+                      "    name: Inventory days\n"
+                      "    targets:\n"
+                      "      - baseline: 40\n"
+                      "        baseline_date: '2026-01-01'\n"
+                      "        low: 30\n"
+                      "        high: 45.5\n"
+                      "        date: 2026-12-31\n"
+                      "    direction: range\n"
+                      "  - key: churn\n"
+                      "    name: Churn\n"
+                      "    targets: []\n"
+                      "  - key: nps\n"
+                      "    name: NPS\n";
+    struct kpi_def *defs;
+    bool *given = (bool *)0x1;
+    size_t n;
+    struct kpi_diag diag = {""};
+    cr_assert(eq(int, kpi_defs_parse_yaml(doc, strlen(doc), &defs, &given, &n, &diag), 0), "%s", diag.msg);
+    cr_assert(eq(sz, n, 4));
+    cr_expect(given[0] && given[1] && given[2] && !given[3]);
+    /* sorted by date, whatever the file's order */
+    cr_assert(eq(sz, defs[0].n_targets, 2));
+    const struct kpi_target *t = &defs[0].targets[0];
+    cr_expect(eq(dbl, t->baseline, 100000));
+    cr_expect(eq(i64, t->baseline_day, day_of("2026-01-01")));
+    cr_expect(eq(dbl, t->value, 150000));
+    cr_expect(eq(i64, t->day, day_of("2026-12-31")));
+    cr_expect(eq(dbl, t->at_risk_pct, 5));
+    t = &defs[0].targets[1];
+    cr_expect(eq(dbl, t->value, 200000));
+    cr_expect(eq(dbl, t->at_risk_pct, KPI_AT_RISK_PCT_DEFAULT));
+    cr_expect(eq(i64, t->day, day_of("2027-12-31")));
+    /* direction came after the targets */
+    cr_expect(eq(int, defs[1].direction, KPI_DIR_RANGE));
+    cr_assert(eq(sz, defs[1].n_targets, 1));
+    t = &defs[1].targets[0];
+    cr_expect(eq(dbl, t->low, 30));
+    cr_expect(eq(dbl, t->high, 45.5));
+    cr_expect(eq(dbl, t->value, 0));
+    cr_expect(eq(i64, t->baseline_day, day_of("2026-01-01")));
+    cr_expect(eq(sz, defs[2].n_targets, 0));
+    cr_expect(eq(sz, defs[3].n_targets, 0));
+    kpi_defs_free(defs, n);
+    free(given);
+
+    /* no KPIs: no array */
+    given = (bool *)0x1;
+    cr_assert(eq(int, kpi_defs_parse_yaml("kpis: []\n", 9, &defs, &given, &n, &diag), 0), "%s", diag.msg);
+    cr_expect(eq(ptr, given, NULL));
+}
+
+static char *many_targets(size_t count)
+{
+    struct kpi_buf b;
+    kpi_buf_init(&b, 1 << 24);
+    kpi_buf_adds(&b, "kpis:\n- key: a\n  name: A\n  targets:\n");
+    for (size_t i = 0; i < count; i++)
+        kpi_buf_printf(&b, "  - {baseline: 1, baseline_date: 2000-01-01, value: %zu, date: %zu-06-30}\n", i, 2001 + i);
+    return kpi_buf_take(&b);
+}
+
+Test(yaml, at_most_100_targets)
+{
+    struct kpi_def *defs;
+    size_t n;
+    struct kpi_diag diag = {""};
+    char *doc = many_targets(KPI_TARGETS_MAX);
+    cr_expect(eq(int, parse(doc, &defs, &n, &diag), 0), "%s", diag.msg);
+    cr_expect(eq(sz, defs[0].n_targets, KPI_TARGETS_MAX));
+    kpi_defs_free(defs, n);
+    free(doc);
+    doc = many_targets(KPI_TARGETS_MAX + 1);
+    cr_expect(eq(int, parse(doc, &defs, &n, &diag), -EINVAL));
+    cr_expect(eq(str, diag.msg, "105:5: targets: at most 100 per KPI"));
+    free(doc);
+}
+
 /* ---- limits ---- */
 
 Test(yaml, larger_than_16_mib)
@@ -199,7 +349,7 @@ Test(yaml, larger_than_16_mib)
     struct kpi_def *defs;
     size_t n;
     struct kpi_diag diag = {""};
-    cr_expect(eq(int, kpi_defs_parse_yaml(big, len, &defs, &n, &diag), -E2BIG));
+    cr_expect(eq(int, kpi_defs_parse_yaml(big, len, &defs, NULL, &n, &diag), -E2BIG));
     cr_expect(eq(str, diag.msg, "1:1: the file is larger than 16 MiB"));
     free(big);
 }
@@ -245,7 +395,7 @@ Test(yaml, deep_nesting_is_refused_early)
     struct kpi_def *defs;
     size_t n;
     struct kpi_diag diag = {""};
-    cr_expect(eq(int, kpi_defs_parse_yaml(doc, len, &defs, &n, &diag), -EINVAL));
+    cr_expect(eq(int, kpi_defs_parse_yaml(doc, len, &defs, NULL, &n, &diag), -EINVAL));
     cr_expect(eq(str, diag.msg, "1:17: name: expected a single value, not a list"));
     free(doc);
 }
@@ -304,7 +454,7 @@ static void round_trip(const struct kpi_def *defs, size_t n)
     struct kpi_def *back;
     size_t n_back;
     struct kpi_diag diag = {""};
-    cr_assert(eq(int, kpi_defs_parse_yaml(kpi_buf_str(&out), out.len, &back, &n_back, &diag), 0), "%s\n%s", diag.msg,
+    cr_assert(eq(int, kpi_defs_parse_yaml(kpi_buf_str(&out), out.len, &back, NULL, &n_back, &diag), 0), "%s\n%s", diag.msg,
               kpi_buf_str(&out));
     cr_assert(eq(sz, n_back, n));
     for (size_t i = 0; i < n; i++)
@@ -323,6 +473,65 @@ Test(yaml, round_trip_every_field)
     round_trip(d, 2);
     kpi_def_clear(&d[0]);
     kpi_def_clear(&d[1]);
+}
+
+static void add_target(struct kpi_def *d, const char *base_day, double baseline, double goal, double high, const char *day,
+                       double at_risk)
+{
+    struct kpi_target t = {.baseline = baseline, .baseline_day = day_of(base_day), .day = day_of(day), .at_risk_pct = at_risk};
+    if (d->direction == KPI_DIR_RANGE) {
+        t.low = goal;
+        t.high = high;
+    } else {
+        t.value = goal;
+    }
+    struct kpi_diag diag = {""};
+    cr_assert(eq(int, kpi_def_set_target(d, &t, &diag), 0), "%s", diag.msg);
+}
+
+Test(yaml, round_trip_targets)
+{
+    struct kpi_def d[3];
+    full_def(&d[0]); /* a range KPI */
+    add_target(&d[0], "2026-01-01", 40, 30, 45, "2026-12-31", 10);
+    add_target(&d[0], "2025-01-01", -0.5, 1e-7, 1e300, "2025-12-31", 2.5);
+    kpi_def_init(&d[1]);
+    set(&d[1], "key", "mrr");
+    set(&d[1], "name", "MRR");
+    set(&d[1], "direction", "down");
+    add_target(&d[1], "0001-01-01", 0.1, -123456.789, 0, "9999-12-31", 0);
+    add_target(&d[1], "2026-02-28", 1, 2, 0, "2026-03-01", 1000);
+    kpi_def_init(&d[2]);
+    set(&d[2], "key", "none");
+    set(&d[2], "name", "No targets");
+    round_trip(d, 3);
+
+    struct kpi_buf out;
+    kpi_buf_init(&out, 1 << 20);
+    cr_assert(eq(int, kpi_defs_emit_yaml(&out, &d[1], 2), 0));
+    cr_expect(eq(str, (char *)kpi_buf_str(&out),
+                 "kpis:\n"
+                 "- key: mrr\n"
+                 "  name: MRR\n"
+                 "  direction: down\n"
+                 "  targets:\n"
+                 "  - {baseline: 1, baseline_date: 2026-02-28, value: 2, date: 2026-03-01, at_risk_pct: 1000}\n"
+                 "  - {baseline: 0.1, baseline_date: 0001-01-01, value: -123456.789, date: 9999-12-31, at_risk_pct: 0}\n"
+                 "- key: none\n"
+                 "  name: No targets\n"));
+    kpi_buf_reset(&out);
+    cr_assert(eq(int, kpi_defs_emit_yaml(&out, &d[0], 1), 0));
+    cr_expect(not(eq(ptr,
+                     strstr(kpi_buf_str(&out),
+                            "  targets:\n"
+                            "  - {baseline: -0.5, baseline_date: 2025-01-01, low: 1e-07, high: 1e+300, date: 2025-12-31, "
+                            "at_risk_pct: 2.5}\n"
+                            "  - {baseline: 40, baseline_date: 2026-01-01, low: 30, high: 45, date: 2026-12-31}\n"),
+                     NULL)),
+              "%s", kpi_buf_str(&out));
+    kpi_buf_free(&out);
+    for (int i = 0; i < 3; i++)
+        kpi_def_clear(&d[i]);
 }
 
 /* Strings that tempt a YAML writer to get quoting wrong. */
@@ -457,6 +666,14 @@ static struct kpi_def *parse_ok(const char *doc, size_t *n)
     return defs;
 }
 
+static struct kpi_def *parse_given(const char *doc, bool **given, size_t *n)
+{
+    struct kpi_def *defs;
+    struct kpi_diag diag = {""};
+    cr_assert(eq(int, kpi_defs_parse_yaml(doc, strlen(doc), &defs, given, n, &diag), 0), "%s", diag.msg);
+    return defs;
+}
+
 Test(plan, parents_first)
 {
     size_t n;
@@ -469,7 +686,7 @@ Test(plan, parents_first)
                                     &n);
     struct kpi_defs_change *ch;
     size_t nc;
-    cr_assert(eq(int, kpi_defs_plan(NULL, 0, want, n, &ch, &nc), 0));
+    cr_assert(eq(int, kpi_defs_plan(NULL, 0, want, NULL, n, &ch, &nc), 0));
     cr_assert(eq(sz, nc, 5));
     const char *order[] = {"a", "b", "c", "x", "d"};
     for (size_t i = 0; i < nc; i++) {
@@ -496,7 +713,7 @@ Test(plan, updates_creates_unchanged_and_absent)
                                     &n_want);
     struct kpi_defs_change *ch;
     size_t nc;
-    cr_assert(eq(int, kpi_defs_plan(cur, n_cur, want, n_want, &ch, &nc), 0));
+    cr_assert(eq(int, kpi_defs_plan(cur, n_cur, want, NULL, n_want, &ch, &nc), 0));
     cr_assert(eq(sz, nc, 2));
     cr_expect(eq(int, ch[0].kind, KPI_CHANGE_CREATE));
     cr_expect(eq(str, (char *)ch[0].desired->key, "mrr"));
@@ -533,7 +750,7 @@ Test(plan, reparenting_updates_come_after_their_new_parent)
     struct kpi_def *want = parse_ok("kpis: [{key: a, name: A, parent: b}, {key: b, name: B}]\n", &n_want);
     struct kpi_defs_change *ch;
     size_t nc;
-    cr_assert(eq(int, kpi_defs_plan(cur, n_cur, want, n_want, &ch, &nc), 0));
+    cr_assert(eq(int, kpi_defs_plan(cur, n_cur, want, NULL, n_want, &ch, &nc), 0));
     cr_assert(eq(sz, nc, 2));
     cr_expect(eq(str, (char *)ch[0].desired->key, "b"));
     cr_expect(eq(str, (char *)ch[1].desired->key, "a"));
@@ -548,7 +765,7 @@ Test(plan, loop_in_file_does_not_hang)
     struct kpi_def *want = parse_ok("kpis: [{key: a, name: A, parent: b}, {key: b, name: B, parent: a}]\n", &n);
     struct kpi_defs_change *ch;
     size_t nc;
-    cr_assert(eq(int, kpi_defs_plan(NULL, 0, want, n, &ch, &nc), 0));
+    cr_assert(eq(int, kpi_defs_plan(NULL, 0, want, NULL, n, &ch, &nc), 0));
     cr_expect(eq(sz, nc, 2)); /* the store rejects the loop when it is applied */
     free(ch);
     kpi_defs_free(want, n);
@@ -568,20 +785,170 @@ Test(plan, dump_of_current_is_a_no_op)
     set(&cur[2], "parent", "mrr");
     cur[2].id = 7; /* stored fields outside the definition do not count */
     cur[2].created_ms = 1;
+    add_target(&cur[0], "2026-01-01", 40, 30, 45, "2026-12-31", 10);
+    add_target(&cur[1], "2026-01-01", 100, 150, 0, "2026-12-31", 7.5);
     struct kpi_buf out;
     kpi_buf_init(&out, 1 << 20);
     cr_assert(eq(int, kpi_defs_emit_yaml(&out, cur, 3), 0));
     size_t n;
-    struct kpi_def *want = parse_ok(kpi_buf_str(&out), &n);
+    bool *given;
+    struct kpi_def *want = parse_given(kpi_buf_str(&out), &given, &n);
+    cr_expect(given[0] && given[1] && !given[2]);
     struct kpi_defs_change *ch = (struct kpi_defs_change *)0x1;
     size_t nc = 99;
-    cr_assert(eq(int, kpi_defs_plan(cur, 3, want, n, &ch, &nc), 0));
+    cr_assert(eq(int, kpi_defs_plan(cur, 3, want, given, n, &ch, &nc), 0));
     cr_expect(eq(sz, nc, 0));
     cr_expect(eq(ptr, ch, NULL));
+    free(given);
     kpi_defs_free(want, n);
     kpi_buf_free(&out);
     for (int i = 0; i < 3; i++)
         kpi_def_clear(&cur[i]);
+}
+
+/* The stored KPIs of the target tests: mrr with two targets, days (range) with one, plain without. */
+static const char stored_with_targets[] =
+    "kpis:\n"
+    "- key: mrr\n"
+    "  name: MRR\n"
+    "  targets:\n"
+    "  - {baseline: 100000, baseline_date: 2026-01-01, value: 150000, date: 2026-12-31}\n"
+    "  - {baseline: 150000, baseline_date: 2027-01-01, value: 200000, date: 2027-12-31, at_risk_pct: 5}\n"
+    "- key: days\n"
+    "  name: Days\n"
+    "  direction: range\n"
+    "  targets: [{baseline: 40, baseline_date: 2026-01-01, low: 30, high: 45, date: 2026-12-31}]\n"
+    "- key: plain\n"
+    "  name: Plain\n";
+
+Test(plan, targets_absent_are_kept)
+{
+    size_t n_cur, n_want;
+    bool *given;
+    struct kpi_def *cur = parse_ok(stored_with_targets, &n_cur);
+    /* No `targets` anywhere: nothing changes, and a real change elsewhere keeps the targets. */
+    struct kpi_def *want = parse_given("kpis:\n"
+                                       "- {key: mrr, name: MRR}\n"
+                                       "- {key: days, name: Days, direction: range, unit: d}\n"
+                                       "- {key: plain, name: Plain}\n"
+                                       "- {key: fresh, name: Fresh}\n",
+                                       &given, &n_want);
+    cr_expect(eq(sz, want[0].n_targets, 0));
+    struct kpi_defs_change *ch;
+    size_t nc;
+    cr_assert(eq(int, kpi_defs_plan(cur, n_cur, want, given, n_want, &ch, &nc), 0));
+    cr_assert(eq(sz, nc, 2));
+    cr_expect(eq(str, (char *)ch[0].desired->key, "days"));
+    cr_expect(eq(int, ch[0].kind, KPI_CHANGE_UPDATE));
+    cr_expect(eq(str, (char *)ch[1].desired->key, "fresh"));
+    cr_expect(eq(int, ch[1].kind, KPI_CHANGE_CREATE));
+    /* the desired definitions now hold the stored targets, so the update writes them back */
+    cr_expect(eq(sz, want[0].n_targets, 2));
+    cr_expect(kpi_def_equal(&want[0], &cur[0]));
+    cr_expect(eq(sz, want[1].n_targets, 1));
+    cr_expect(eq(dbl, want[1].targets[0].high, 45));
+    cr_expect(eq(sz, want[3].n_targets, 0));
+    struct kpi_defs_field_change *f;
+    size_t nf;
+    cr_assert(eq(int, kpi_defs_diff(ch[0].current, ch[0].desired, &f, &nf), 0));
+    cr_assert(eq(sz, nf, 1));
+    cr_expect(eq(str, (char *)f[0].field, "unit"));
+    kpi_defs_diff_free(f, nf);
+    free(ch);
+    free(given);
+    kpi_defs_free(want, n_want);
+    kpi_defs_free(cur, n_cur);
+}
+
+Test(plan, targets_empty_list_removes_and_changes_are_diffed)
+{
+    size_t n_cur, n_want;
+    bool *given;
+    struct kpi_def *cur = parse_ok(stored_with_targets, &n_cur);
+    struct kpi_def *want =
+        parse_given("kpis:\n"
+                    "- key: mrr\n"
+                    "  name: MRR\n"
+                    "  targets: []\n"
+                    "- key: days\n"
+                    "  name: Days\n"
+                    "  direction: range\n"
+                    "  targets: [{baseline: 40, baseline_date: 2026-01-01, low: 30, high: 40, date: 2026-12-31, at_risk_pct: 20}]\n"
+                    "- key: plain\n"
+                    "  name: Plain\n"
+                    "  targets: [{baseline: 1, baseline_date: 2026-01-01, value: 2, date: 2026-12-31}]\n",
+                    &given, &n_want);
+    struct kpi_defs_change *ch;
+    size_t nc;
+    cr_assert(eq(int, kpi_defs_plan(cur, n_cur, want, given, n_want, &ch, &nc), 0));
+    cr_assert(eq(sz, nc, 3));
+    cr_expect(eq(sz, want[0].n_targets, 0));
+    static const char *const old_text[] = {
+        "[2026-12-31: 150000 from 100000 on 2026-01-01, 2027-12-31: 200000 from 150000 on 2027-01-01 at risk 5%]",
+        "[2026-12-31: 30..45 from 40 on 2026-01-01]",
+        NULL,
+    };
+    static const char *const new_text[] = {
+        NULL,
+        "[2026-12-31: 30..40 from 40 on 2026-01-01 at risk 20%]",
+        "[2026-12-31: 2 from 1 on 2026-01-01]",
+    };
+    for (size_t i = 0; i < nc; i++) {
+        struct kpi_defs_field_change *f;
+        size_t nf;
+        cr_assert(eq(int, kpi_defs_diff(ch[i].current, ch[i].desired, &f, &nf), 0));
+        cr_assert(eq(sz, nf, 1), "change %zu", i);
+        cr_expect(eq(str, (char *)f[0].field, "targets"));
+        cr_expect(eq(int, f[0].kind, KPI_FIELD_WORD));
+        if (old_text[i])
+            cr_expect(eq(str, f[0].old_text, (char *)old_text[i]), "change %zu", i);
+        else
+            cr_expect(eq(ptr, f[0].old_text, NULL), "change %zu", i);
+        if (new_text[i])
+            cr_expect(eq(str, f[0].new_text, (char *)new_text[i]), "change %zu", i);
+        else
+            cr_expect(eq(ptr, f[0].new_text, NULL), "change %zu", i);
+        kpi_defs_diff_free(f, nf);
+    }
+    free(ch);
+    free(given);
+    kpi_defs_free(want, n_want);
+    kpi_defs_free(cur, n_cur);
+}
+
+Test(plan, targets_unused_stored_fields_do_not_count)
+{
+    size_t n_cur, n_want;
+    bool *given;
+    struct kpi_def *cur = parse_ok(stored_with_targets, &n_cur);
+    /* stored by another path with fields the direction does not use, and ids */
+    cur[0].targets[0].low = 7;
+    cur[0].targets[0].id = 11;
+    cur[1].targets[0].value = 99;
+    struct kpi_buf out;
+    kpi_buf_init(&out, 1 << 20);
+    cr_assert(eq(int, kpi_defs_emit_yaml(&out, cur, n_cur), 0));
+    struct kpi_def *want = parse_given(kpi_buf_str(&out), &given, &n_want);
+    struct kpi_defs_change *ch = (struct kpi_defs_change *)0x1;
+    size_t nc = 99;
+    cr_assert(eq(int, kpi_defs_plan(cur, n_cur, want, given, n_want, &ch, &nc), 0));
+    cr_expect(eq(sz, nc, 0), "%s", kpi_buf_str(&out));
+    cr_expect(eq(ptr, ch, NULL));
+    cr_expect(eq(dbl, want[1].targets[0].value, 99));
+    /* a real change still shows */
+    kpi_defs_free(want, n_want);
+    free(given);
+    want = parse_given("kpis: [{key: days, name: Days, direction: range, targets: [{baseline: 40, baseline_date: 2026-01-01, "
+                       "low: 30, high: 46, date: 2026-12-31}]}]\n",
+                       &given, &n_want);
+    cr_assert(eq(int, kpi_defs_plan(cur, n_cur, want, given, n_want, &ch, &nc), 0));
+    cr_expect(eq(sz, nc, 1));
+    cr_expect(eq(dbl, want[0].targets[0].value, 0));
+    free(ch);
+    kpi_defs_free(want, n_want);
+    free(given);
+    kpi_buf_free(&out);
+    kpi_defs_free(cur, n_cur);
 }
 
 Test(plan, duplicate_desired_keys_refused)
@@ -593,7 +960,7 @@ Test(plan, duplicate_desired_keys_refused)
     set(&d[1], "key", "a");
     struct kpi_defs_change *ch;
     size_t nc;
-    cr_expect(eq(int, kpi_defs_plan(NULL, 0, d, 2, &ch, &nc), -EINVAL));
+    cr_expect(eq(int, kpi_defs_plan(NULL, 0, d, NULL, 2, &ch, &nc), -EINVAL));
     kpi_def_clear(&d[0]);
     kpi_def_clear(&d[1]);
 }

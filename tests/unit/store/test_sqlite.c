@@ -222,6 +222,8 @@ Test(sqlite, bad_rows_are_all_reported_and_nothing_is_written)
 {
     struct kpi_store *s = open_db();
     add_kpi(s, "revenue", NULL, NULL);
+    add_kpi(s, "ltv", NULL, NULL);
+    add_kpi(s, "cac", NULL, NULL);
     add_kpi(s, "ltv_cac", NULL, "ltv / cac");
     const char *csv = "kpi,at,value\n"
                       "revenue,2026-01-01,100\n"

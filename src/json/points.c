@@ -1,0 +1,524 @@
+/*
+ * Streaming reader of a JSON array of points, the shape `kpi export --format json` writes and the
+ * HTTP API takes as a batch: [{"kpi":"mrr","at":"2026-01-31","value":1200.5,"dims":{"region":"eu"}}].
+ *
+ * The document is never loaded whole (imports run to hundreds of megabytes). A small scanner finds
+ * the bytes of each top-level array element in a bounded buffer, tracking strings, escapes and the
+ * nesting of brackets; only those bytes are decoded by jansson, and the decoded object is checked
+ * strictly against the point shape. An element is capped at KPI_JSON_POINT_ITEM_MAX bytes: a
+ * longer one is skipped (and reported) without being held in memory. A bad element is reported and
+ * reading goes on with the next; an error in the array itself (a missing comma, a mismatched
+ * bracket, the end of input inside the array, data after it) ends the input, since no further
+ * element boundary can be trusted.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json/json.h"
+#include "kpi/dims.h"
+
+#define READ_CHUNK (64 * 1024)
+#define DEPTH_MAX 64
+
+enum reader_state {
+    ST_START, /* before the opening '[' */
+    ST_FIRST, /* after '[': an item or ']' */
+    ST_ITEM,  /* after ',': an item */
+    ST_AFTER, /* after an item: ',' or ']' */
+    ST_DONE,
+};
+
+enum scan_result { SCAN_OK, SCAN_EOF, SCAN_BAD };
+
+struct kpi_json_points {
+    kpi_csv_read_fn read;
+    void *ctx;
+    char *buf;
+    size_t cap;
+    size_t pos;      /* next unread byte */
+    size_t end;      /* bytes held */
+    size_t mark;     /* start of the element being scanned, while marking */
+    bool marking;    /* the element's bytes are kept (it is not longer than the cap) */
+    uint64_t base;   /* input offset of buf[0] */
+    uint64_t line;   /* 1-based line of buf[pos] */
+    uint64_t line_0; /* input offset of the first byte of that line */
+    bool eof;
+    enum reader_state state;
+    uint64_t index; /* items seen, 1-based index of the last */
+    json_t *item;   /* the decoded element handed out last */
+};
+
+int kpi_json_points_new(kpi_csv_read_fn read, void *read_ctx, struct kpi_json_points **ret_reader)
+{
+    struct kpi_json_points *p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    p->cap = KPI_JSON_POINT_ITEM_MAX + READ_CHUNK + 1;
+    p->buf = malloc(p->cap);
+    if (!p->buf) {
+        free(p);
+        return -ENOMEM;
+    }
+    p->read = read;
+    p->ctx = read_ctx;
+    p->line = 1;
+    p->state = ST_START;
+    *ret_reader = p;
+    return 0;
+}
+
+struct kpi_json_points *kpi_json_points_free(struct kpi_json_points *p)
+{
+    if (!p)
+        return NULL;
+    json_decref(p->item);
+    free(p->buf);
+    free(p);
+    return NULL;
+}
+
+uint64_t kpi_json_points_offset(const struct kpi_json_points *p)
+{
+    return p->base + p->pos;
+}
+
+/* Makes sure a byte is buffered at pos: 1, 0 at the end of input, or the read function's code. The
+ * marked element (if any) is kept; bytes before it are dropped. */
+static int fill(struct kpi_json_points *p)
+{
+    if (p->pos < p->end)
+        return 1;
+    if (p->eof)
+        return 0;
+    size_t keep = p->marking ? p->mark : p->pos;
+    if (keep) {
+        memmove(p->buf, p->buf + keep, p->end - keep);
+        p->base += keep;
+        p->pos -= keep;
+        p->end -= keep;
+        if (p->marking)
+            p->mark = 0;
+    }
+    for (;;) {
+        ssize_t n = p->read(p->ctx, p->buf + p->end, p->cap - p->end);
+        if (n < 0)
+            return (int)n;
+        if (n == 0) {
+            p->eof = true;
+            return 0;
+        }
+        if ((size_t)n > p->cap - p->end)
+            return -EIO;
+        p->end += (size_t)n;
+        return 1;
+    }
+}
+
+static void consume(struct kpi_json_points *p)
+{
+    if (p->buf[p->pos++] == '\n') {
+        p->line++;
+        p->line_0 = p->base + p->pos;
+    }
+}
+
+static uint64_t column(const struct kpi_json_points *p)
+{
+    return p->base + p->pos - p->line_0 + 1;
+}
+
+/* Skips JSON whitespace: 1 with a byte buffered, 0 at the end, or a read error. */
+static int skip_ws(struct kpi_json_points *p)
+{
+    for (;;) {
+        int r = fill(p);
+        if (r <= 0)
+            return r;
+        char c = p->buf[p->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            return 1;
+        consume(p);
+    }
+}
+
+/* A byte as messages show it. */
+static const char *describe(char c, char *buf, size_t size)
+{
+    unsigned char u = (unsigned char)c;
+    if (u >= 0x21 && u < 0x7f)
+        snprintf(buf, size, "'%c'", c);
+    else
+        snprintf(buf, size, "byte 0x%02x", u);
+    return buf;
+}
+
+/* Copies text for a message: at most 64 bytes, control bytes shown as '?'. */
+static const char *shown(const char *s, char *buf, size_t size)
+{
+    size_t n = strlen(s);
+    if (n > 64)
+        n = 64;
+    if (n >= size)
+        n = size - 1;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    buf[n] = '\0';
+    return buf;
+}
+
+static void fail(struct kpi_json_points *p, struct kpi_ingest_report *rep, uint64_t item, const char *what)
+{
+    kpi_ingest_report_error(rep, item, "line %llu, column %llu: %s", (unsigned long long)p->line, (unsigned long long)column(p),
+                            what);
+    p->state = ST_DONE;
+}
+
+/* Finds the end of the element starting at pos, tracking strings, escapes and brackets. A scalar
+ * ends before whitespace, ',' or a closing bracket; an object or array with its closing bracket.
+ * Keeps the bytes from mark while they fit the cap; *ret_too_big tells when they did not. */
+static int scan_element(struct kpi_json_points *p, struct kpi_ingest_report *rep, bool *ret_too_big)
+{
+    char stack[DEPTH_MAX];
+    size_t depth = 0;
+    bool in_string = false, escaped = false, too_big = false;
+    p->mark = p->pos;
+    p->marking = true;
+    for (;;) {
+        int r = fill(p);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            return SCAN_EOF;
+        char c = p->buf[p->pos];
+        bool last = false;
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"') {
+                in_string = false;
+                last = depth == 0;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (depth == DEPTH_MAX) {
+                char msg[64];
+                snprintf(msg, sizeof(msg), "nested deeper than %d levels", DEPTH_MAX);
+                fail(p, rep, p->index, msg);
+                return SCAN_BAD;
+            }
+            stack[depth++] = c == '{' ? '}' : ']';
+        } else if (c == '}' || c == ']') {
+            if (depth == 0)
+                break; /* the array's own ']' (or a stray '}') after a scalar */
+            if (stack[depth - 1] != c) {
+                char msg[64];
+                snprintf(msg, sizeof(msg), "'%c' where '%c' was expected", c, stack[depth - 1]);
+                fail(p, rep, p->index, msg);
+                return SCAN_BAD;
+            }
+            depth--;
+            last = depth == 0;
+        } else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+            break;
+        }
+        consume(p);
+        if (p->marking && p->pos - p->mark > KPI_JSON_POINT_ITEM_MAX) {
+            p->marking = false;
+            too_big = true;
+        }
+        if (last)
+            break;
+    }
+    *ret_too_big = too_big;
+    return SCAN_OK;
+}
+
+static const char *type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
+    }
+}
+
+/* Checks the shape of a decoded element and fills the row from it. Returns 1 when the item is a
+ * point, 0 when it was rejected (every problem reported). */
+static int check_shape(struct kpi_json_points *p, json_t *v, struct kpi_ingest_report *rep, struct kpi_ingest_row *ret_row)
+{
+    uint64_t item = p->index;
+    if (!json_is_object(v)) {
+        kpi_ingest_report_error(rep, item, "expected an object {\"kpi\", \"at\", \"value\", \"dims\"}, found %s", type_name(v));
+        return 0;
+    }
+    json_t *kpi = NULL, *at = NULL, *value = NULL, *dims = NULL;
+    bool bad = false;
+    const char *key;
+    json_t *field;
+    char text[80];
+    json_object_foreach(v, key, field)
+    {
+        if (strcmp(key, "kpi") == 0)
+            kpi = field;
+        else if (strcmp(key, "at") == 0)
+            at = field;
+        else if (strcmp(key, "value") == 0)
+            value = field;
+        else if (strcmp(key, "dims") == 0)
+            dims = field;
+        else {
+            kpi_ingest_report_error(rep, item, "unknown field '%s'", shown(key, text, sizeof(text)));
+            bad = true;
+        }
+    }
+    static const char *const required[] = {"kpi", "at", "value"};
+    json_t *got[] = {kpi, at, value};
+    for (size_t i = 0; i < 3; i++) {
+        if (!got[i]) {
+            kpi_ingest_report_error(rep, item, "missing field '%s'", required[i]);
+            bad = true;
+        } else if (i < 2 ? !json_is_string(got[i]) : !json_is_number(got[i])) {
+            kpi_ingest_report_error(rep, item, "%s: expected %s, found %s", required[i], i < 2 ? "a string" : "a number",
+                                    type_name(got[i]));
+            bad = true;
+        }
+    }
+    struct kpi_dim d[KPI_DIMS_MAX];
+    size_t nd = 0;
+    if (dims && !json_is_object(dims)) {
+        kpi_ingest_report_error(rep, item, "dims: expected an object of strings, found %s", type_name(dims));
+        bad = true;
+    } else if (dims && json_object_size(dims) > KPI_DIMS_MAX) {
+        kpi_ingest_report_error(rep, item, "dims: at most %d dimensions, found %zu", KPI_DIMS_MAX, json_object_size(dims));
+        bad = true;
+    } else if (dims) {
+        json_object_foreach(dims, key, field)
+        {
+            size_t len = strlen(key);
+            if (!kpi_dim_key_valid(key, len)) {
+                kpi_ingest_report_error(rep, item,
+                                        "dims: '%s' is not a valid dimension name (a lower-case letter, then letters, digits or _)",
+                                        shown(key, text, sizeof(text)));
+                bad = true;
+            } else if (!json_is_string(field)) {
+                kpi_ingest_report_error(rep, item, "dims.%s: expected a string, found %s", key, type_name(field));
+                bad = true;
+            } else {
+                d[nd++] = (struct kpi_dim){key, len, json_string_value(field), json_string_length(field)};
+            }
+        }
+    }
+    if (bad)
+        return 0;
+    struct kpi_ingest_row *row = ret_row;
+    memcpy(row->dims, d, nd * sizeof(d[0]));
+    memset(row->dim_columns, 0, sizeof(row->dim_columns));
+    row->line = item;
+    row->offset = kpi_json_points_offset(p);
+    row->columns = false;
+    row->kpi = json_string_value(kpi);
+    row->kpi_len = json_string_length(kpi);
+    row->at = json_string_value(at);
+    row->at_len = json_string_length(at);
+    row->has_number = true;
+    row->number = json_number_value(value);
+    row->value = NULL;
+    row->value_len = 0;
+    row->n_dims = nd;
+    return 1;
+}
+
+/* Decodes the element held at [mark, pos), which started at (line, col). */
+static int decode(struct kpi_json_points *p, struct kpi_ingest_report *rep, uint64_t line, uint64_t col,
+                  struct kpi_ingest_row *ret_row)
+{
+    json_error_t err;
+    json_t *v =
+        json_loadb(p->buf + p->mark, p->pos - p->mark, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &err);
+    p->marking = false;
+    if (!v) {
+        for (char *t = err.text; *t; t++)
+            if ((unsigned char)*t < 0x20 || *t == 0x7f)
+                *t = '?'; /* jansson quotes the offending input */
+        if (err.line < 1) {
+            kpi_ingest_report_error(rep, p->index, "%s", err.text);
+        } else {
+            uint64_t l = line + (uint64_t)err.line - 1;
+            uint64_t c = err.line == 1 ? col + (uint64_t)(err.column > 0 ? err.column - 1 : 0) : (uint64_t)err.column;
+            kpi_ingest_report_error(rep, p->index, "line %llu, column %llu: %s", (unsigned long long)l, (unsigned long long)c,
+                                    err.text);
+        }
+        rep->rows++;
+        return 0;
+    }
+    if (check_shape(p, v, rep, ret_row) == 0) {
+        json_decref(v);
+        rep->rows++;
+        return 0;
+    }
+    p->item = v;
+    return 1;
+}
+
+/* After the closing ']': only whitespace may follow. */
+static int finish(struct kpi_json_points *p, struct kpi_ingest_report *rep)
+{
+    p->state = ST_DONE;
+    int r = skip_ws(p);
+    if (r < 0)
+        return r;
+    if (r > 0) {
+        char what[16], msg[64];
+        snprintf(msg, sizeof(msg), "unexpected %s after the array", describe(p->buf[p->pos], what, sizeof(what)));
+        fail(p, rep, 0, msg);
+    }
+    return 0;
+}
+
+/* Before the array: an optional UTF-8 byte-order mark, whitespace, then '['. */
+static int start(struct kpi_json_points *p, struct kpi_ingest_report *rep)
+{
+    static const unsigned char bom[] = {0xef, 0xbb, 0xbf};
+    for (size_t i = 0; i < 3; i++) {
+        int r = fill(p);
+        if (r < 0)
+            return r;
+        if (r == 0 || (unsigned char)p->buf[p->pos] != bom[i]) {
+            if (i == 0)
+                break;
+            fail(p, rep, 0, "incomplete UTF-8 byte-order mark");
+            return 0;
+        }
+        p->pos++;
+    }
+    p->line_0 = p->base + p->pos;
+    int r = skip_ws(p);
+    if (r < 0)
+        return r;
+    if (r == 0) {
+        fail(p, rep, 0, "expected a JSON array of points, found the end of input");
+        return 0;
+    }
+    if (p->buf[p->pos] != '[') {
+        char what[16], msg[80];
+        snprintf(msg, sizeof(msg), "expected '[' (a JSON array of points), found %s", describe(p->buf[p->pos], what, sizeof(what)));
+        fail(p, rep, 0, msg);
+        return 0;
+    }
+    consume(p);
+    p->state = ST_FIRST;
+    return 0;
+}
+
+int kpi_json_points_next(void *reader, struct kpi_ingest_row *ret_row, struct kpi_ingest_report *rep)
+{
+    struct kpi_json_points *p = reader;
+    json_decref(p->item);
+    p->item = NULL;
+    int r;
+    if (p->state == ST_START) {
+        r = start(p, rep);
+        if (r < 0)
+            return r;
+    }
+    while (p->state != ST_DONE) {
+        r = skip_ws(p);
+        if (r < 0)
+            return r;
+        if (r == 0) {
+            fail(p, rep, p->state == ST_AFTER ? 0 : p->index + 1, "unexpected end of input: the array is not closed with ']'");
+            break;
+        }
+        char c = p->buf[p->pos], what[16], msg[80];
+        if (p->state == ST_AFTER) {
+            if (c == ',') {
+                consume(p);
+                p->state = ST_ITEM;
+                continue;
+            }
+            if (c == ']') {
+                consume(p);
+                return finish(p, rep);
+            }
+            snprintf(msg, sizeof(msg), "expected ',' or ']' after item %llu, found %s", (unsigned long long)p->index,
+                     describe(c, what, sizeof(what)));
+            fail(p, rep, p->index, msg);
+            break;
+        }
+        if (c == ']' || c == ',') {
+            if (c == ']' && p->state == ST_FIRST) {
+                consume(p);
+                return finish(p, rep); /* [] */
+            }
+            /* [,1] or [1,,2] or [1,]: an empty slot, reported as the item it stands for. */
+            p->index++;
+            rep->rows++;
+            kpi_ingest_report_error(rep, p->index, "line %llu, column %llu: expected an item, found %s",
+                                    (unsigned long long)p->line, (unsigned long long)column(p), describe(c, what, sizeof(what)));
+            consume(p);
+            if (c == ']')
+                return finish(p, rep);
+            p->state = ST_ITEM;
+            continue;
+        }
+        if (c == '}') {
+            snprintf(msg, sizeof(msg), "expected an item, found %s", describe(c, what, sizeof(what)));
+            fail(p, rep, p->index + 1, msg);
+            break;
+        }
+        p->index++;
+        uint64_t line = p->line, col = column(p);
+        bool too_big = false;
+        r = scan_element(p, rep, &too_big);
+        if (r < 0)
+            return r;
+        if (r == SCAN_EOF)
+            fail(p, rep, p->index, "unexpected end of input inside the item");
+        if (r != SCAN_OK) {
+            rep->rows++;
+            break;
+        }
+        p->state = ST_AFTER;
+        if (too_big) {
+            kpi_ingest_report_error(rep, p->index, "line %llu: longer than %d bytes", (unsigned long long)line,
+                                    KPI_JSON_POINT_ITEM_MAX);
+            rep->rows++;
+            continue;
+        }
+        r = decode(p, rep, line, col, ret_row);
+        if (r != 0)
+            return r;
+    }
+    p->marking = false;
+    return 0;
+}
+
+int kpi_json_points_import(struct kpi_store *s, const struct kpi_calendar *cal, kpi_csv_read_fn read, void *read_ctx,
+                           kpi_ingest_progress_fn progress, void *progress_ctx, struct kpi_ingest_report *ret_report,
+                           struct kpi_diag *diag)
+{
+    struct kpi_json_points *p;
+    int r = kpi_json_points_new(read, read_ctx, &p);
+    if (r < 0) {
+        memset(ret_report, 0, sizeof(*ret_report));
+        return kpi_diag_set(diag, r, "cannot read JSON: %s", kpi_strerror(r));
+    }
+    r = kpi_ingest_rows(s, cal, kpi_json_points_next, p, progress, progress_ctx, ret_report, diag);
+    kpi_json_points_free(p);
+    return r;
+}
