@@ -452,7 +452,7 @@ static int parse_call(struct parser *p, enum func fn, size_t name_start, int *re
                                 spec->n_min, spec->n_max);
         n = (int)v;
     }
-    int id;
+    int id = 0;
     r = new_node(p, NODE_CALL, column, &id);
     if (r < 0)
         return r;
@@ -578,7 +578,7 @@ static int parse_primary(struct parser *p, int *ret_id)
 
 static int make_binary(struct parser *p, enum op op, int column, int a, int b, int *ret_id)
 {
-    int id;
+    int id = 0;
     int r = new_node(p, NODE_BIN, column, &id);
     if (r < 0)
         return r;

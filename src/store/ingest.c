@@ -333,6 +333,7 @@ struct csv_source {
     bool done;
     size_t n_columns;
     char dim_names[KPI_DIMS_MAX][65];
+    size_t dim_lens[KPI_DIMS_MAX];
     size_t n_dims;
     struct kpi_diag fatal; /* the reader's message for a failure that ended the input */
 };
@@ -367,6 +368,7 @@ static int parse_header(struct csv_source *src, struct kpi_ingest_report *rep, c
         }
         memcpy(src->dim_names[i - 3], f[i].data, f[i].len);
         src->dim_names[i - 3][f[i].len] = '\0';
+        src->dim_lens[i - 3] = f[i].len;
     }
     src->n_dims = n - 3;
     src->n_columns = n;
@@ -423,7 +425,7 @@ static int csv_next(void *ctx, struct kpi_ingest_row *ret_row, struct kpi_ingest
             const struct kpi_csv_field *c = &f[3 + i];
             if (c->len == 0)
                 continue;
-            row->dims[nd] = (struct kpi_dim){src->dim_names[i], strlen(src->dim_names[i]), c->data, c->len};
+            row->dims[nd] = (struct kpi_dim){src->dim_names[i], src->dim_lens[i], c->data, c->len};
             row->dim_columns[nd] = (uint16_t)(4 + i);
             nd++;
         }

@@ -92,7 +92,7 @@ static void for_each_day(void (*fn)(int y, int m, int d, int64_t day, void *ctx)
 
 static void add_date_line(int y, int m, int d, int64_t day, void *ctx)
 {
-    char text[16];
+    char text[48];
     snprintf(text, sizeof(text), "%04d-%02d-%02d", y, m, d);
     cr_assert_eq(kpi_days_from_civil(y, m, d), day, "%s", text);
     batch_add(ctx, text);
