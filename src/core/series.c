@@ -86,15 +86,24 @@ int kpi_series_compute(const struct kpi_calendar *cal, enum kpi_granularity g, e
     r = kpi_period_of_day(cal, g, to_day, &last);
     if (r < 0)
         return r;
-    /* Count periods without allocating: bounded by the day span for every granularity. */
+    /* Days and weeks have a fixed length, so their periods are counted and stepped with plain
+     * arithmetic; months, quarters and years (a few hundred at most) go through the calendar. */
+    int64_t step = g == KPI_GRAN_DAY ? 1 : (g == KPI_GRAN_WEEK ? 7 : 0);
     size_t count = 0;
     struct kpi_period p = first;
-    while (p.first_day <= last.first_day) {
-        if (++count > KPI_SERIES_MAX_PERIODS)
+    if (step) {
+        int64_t span = (last.first_day - first.first_day) / step + 1;
+        if (span > KPI_SERIES_MAX_PERIODS)
             return -E2BIG;
-        r = kpi_period_shift(cal, &p, 1, &p);
-        if (r < 0)
-            break;
+        count = (size_t)span;
+    } else {
+        while (p.first_day <= last.first_day) {
+            if (++count > KPI_SERIES_MAX_PERIODS)
+                return -E2BIG;
+            r = kpi_period_shift(cal, &p, 1, &p);
+            if (r < 0)
+                break;
+        }
     }
     struct kpi_series_row *rows = calloc(count, sizeof(*rows));
     int64_t *bounds = calloc(count + 1, sizeof(*bounds));
@@ -108,24 +117,41 @@ int kpi_series_compute(const struct kpi_calendar *cal, enum kpi_granularity g, e
         rows[i].period = p;
         bounds[i] = kpi_period_start_ms(cal, &p);
         kpi_agg_init(&aggs[i]);
-        if (i + 1 < count)
+        if (i + 1 == count)
+            break;
+        if (step) {
+            p.first_day += step;
+            p.last_day += step;
+        } else {
             kpi_period_shift(cal, &p, 1, &p);
+        }
     }
     bounds[count] = kpi_period_end_ms(cal, &rows[count - 1].period);
 
+    /* Points usually arrive in time order, so the period of the previous point is tried first. */
+    size_t hint = 0;
     for (size_t k = 0; k < n; k++) {
         int64_t at = points[k].at_ms;
         if (at < bounds[0] || at >= bounds[count])
             continue;
-        /* Last bound <= at. */
-        size_t lo = 0, hi = count;
-        while (hi - lo > 1) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (bounds[mid] <= at)
-                lo = mid;
-            else
-                hi = mid;
+        size_t lo;
+        if (at >= bounds[hint] && at < bounds[hint + 1]) {
+            lo = hint;
+        } else if (hint + 2 <= count && at >= bounds[hint + 1] && at < bounds[hint + 2]) {
+            lo = hint + 1;
+        } else {
+            /* Last bound <= at. */
+            size_t l = 0, h = count;
+            while (h - l > 1) {
+                size_t mid = l + (h - l) / 2;
+                if (bounds[mid] <= at)
+                    l = mid;
+                else
+                    h = mid;
+            }
+            lo = l;
         }
+        hint = lo;
         kpi_agg_add(&aggs[lo], at, points[k].value);
     }
     for (size_t i = 0; i < count; i++) {

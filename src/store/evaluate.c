@@ -287,3 +287,32 @@ int kpi_eval_series(struct kpi_eval *ev, const struct kpi_def *d, enum kpi_granu
     }
     return 0;
 }
+
+int kpi_eval_history(struct kpi_eval *ev, const struct kpi_def *d, struct kpi_series_row **ret_rows, size_t *ret_n,
+                     struct kpi_diag *diag)
+{
+    *ret_rows = NULL;
+    *ret_n = 0;
+    if (d->formula) {
+        int64_t first, last;
+        int r = kpi_eval_span(ev, d, &first, &last);
+        if (r == -ENOENT)
+            return 0;
+        if (r < 0)
+            return kpi_diag_set(diag, r, "%s: cannot read points: %s", d->key, kpi_strerror(r));
+        return kpi_eval_series(ev, d, d->granularity, first, ev->as_of_day, NULL, ret_rows, ret_n, NULL, diag);
+    }
+    /* One read gives both the points and the first day. */
+    struct kpi_point_query q = {d->id, INT64_MIN, ev->as_of_end_ms, NULL};
+    struct kpi_point *pts = NULL;
+    size_t n = 0;
+    int64_t min_at, max_at;
+    int r = kpi_store_points_load(ev->store, &q, &pts, &n, &min_at, &max_at);
+    if (r == 0 && n > 0)
+        r = kpi_series_compute(ev->cal, d->granularity, d->aggregation, pts, n, kpi_calendar_day_of(ev->cal, min_at), ev->as_of_day,
+                               ret_rows, ret_n);
+    free(pts);
+    if (r < 0)
+        return kpi_diag_set(diag, r, "%s: cannot compute the series: %s", d->key, kpi_strerror(r));
+    return 0;
+}

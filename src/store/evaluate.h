@@ -38,6 +38,11 @@ int kpi_eval_series(struct kpi_eval *ev, const struct kpi_def *d, enum kpi_granu
                     const char *dims, struct kpi_series_row **ret_rows, size_t *ret_n, char (**ret_reasons)[KPI_EVAL_REASON_MAX],
                     struct kpi_diag *diag);
 
+/* Rows of d at its own granularity from its first data to the as-of day (no rows without data):
+ * what judging a KPI needs. Measured KPIs are read in one pass. */
+int kpi_eval_history(struct kpi_eval *ev, const struct kpi_def *d, struct kpi_series_row **ret_rows, size_t *ret_n,
+                     struct kpi_diag *diag);
+
 /* The first and last days with data of a KPI as of the evaluator's day (for derived KPIs: the
  * earliest and latest of their inputs'); -ENOENT when there is none. */
 int kpi_eval_span(struct kpi_eval *ev, const struct kpi_def *d, int64_t *ret_first_day, int64_t *ret_last_day);

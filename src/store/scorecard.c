@@ -41,14 +41,9 @@ static int judge(struct kpi_eval *ev, const struct kpi_calendar *cal, int64_t as
 {
     const struct kpi_def *d = e->def;
     struct kpi_diag diag = {""};
-    int64_t first_day, last_day;
     struct kpi_series_row *rows = NULL;
     size_t n = 0;
-    int r = kpi_eval_span(ev, d, &first_day, &last_day);
-    if (r == 0)
-        r = kpi_eval_series(ev, d, d->granularity, first_day, as_of_day, NULL, &rows, &n, NULL, &diag);
-    else if (r == -ENOENT)
-        r = 0; /* no data yet: judged with no rows */
+    int r = kpi_eval_history(ev, d, &rows, &n, &diag);
     if (r < 0) {
         snprintf(e->error, sizeof(e->error), "%s", diag.msg[0] ? diag.msg : kpi_strerror(r));
         e->status.status = KPI_STATUS_NO_DATA;
@@ -79,6 +74,7 @@ int kpi_scorecard_build(struct kpi_store *s, const struct kpi_calendar *cal, int
     struct kpi_review *reviews = NULL;
     size_t n_reviews = 0;
     struct kpi_health_node *nodes = NULL;
+    bool in_tx = kpi_store_begin_read(s) == 0;
     int r = kpi_store_kpi_list(s, false, &sc->defs, &sc->n_defs);
     if (r < 0) {
         kpi_diag_set(diag, r, "cannot list KPIs: %s", kpi_strerror(r));
@@ -156,9 +152,13 @@ int kpi_scorecard_build(struct kpi_store *s, const struct kpi_calendar *cal, int
     kpi_eval_free(ev);
     kpi_store_reviews_free(reviews, n_reviews);
     free(nodes);
+    if (in_tx)
+        kpi_store_rollback(s);
     *ret_scorecard = sc;
     return 0;
 fail:
+    if (in_tx)
+        kpi_store_rollback(s);
     kpi_eval_free(ev);
     kpi_store_reviews_free(reviews, n_reviews);
     free(nodes);

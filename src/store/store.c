@@ -74,6 +74,11 @@ int kpi_store_commit(struct kpi_store *s)
     CALL(commit, s);
 }
 
+int kpi_store_begin_read(struct kpi_store *s)
+{
+    CALL(begin_read, s);
+}
+
 int kpi_store_rollback(struct kpi_store *s)
 {
     return s->ops->rollback(s);

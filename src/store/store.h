@@ -109,6 +109,7 @@ struct kpi_store_ops {
     int (*begin)(struct kpi_store *s);
     int (*commit)(struct kpi_store *s);
     int (*rollback)(struct kpi_store *s);
+    int (*begin_read)(struct kpi_store *s);
     int (*org_get)(struct kpi_store *s, struct kpi_org *ret_org);
     int (*org_set)(struct kpi_store *s, const struct kpi_org *org);
     int (*kpi_get)(struct kpi_store *s, const char *key, struct kpi_def *ret_def);
@@ -143,6 +144,8 @@ int kpi_store_schema_version(struct kpi_store *s, int *ret_version);
 int kpi_store_begin(struct kpi_store *s);
 int kpi_store_commit(struct kpi_store *s);
 int kpi_store_rollback(struct kpi_store *s);
+/* A read-only transaction (one consistent snapshot for many reads); end it with kpi_store_rollback. */
+int kpi_store_begin_read(struct kpi_store *s);
 int kpi_store_org_get(struct kpi_store *s, struct kpi_org *ret_org);
 int kpi_store_org_set(struct kpi_store *s, const struct kpi_org *org);
 int kpi_store_kpi_get(struct kpi_store *s, const char *key, struct kpi_def *ret_def);
