@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "base/strmap.h"
 #include "kpi/formula.h"
 #include "kpi/time.h"
@@ -235,7 +236,7 @@ static int derived_series(struct kpi_eval *ev, const struct kpi_def *d, enum kpi
             row->value = e == 0 ? v : 0;
             row->n_points = e == 0 ? 1 : 0;
             if (e > 0)
-                snprintf(reasons[n_out], KPI_EVAL_REASON_MAX, "%s", why.msg);
+                kpi_strlcpy(reasons[n_out], why.msg, KPI_EVAL_REASON_MAX); /* a long reason is cut, not lost */
         }
     }
     for (size_t k = 0; in && k < n_in + (n_in == 0); k++) {
