@@ -651,44 +651,31 @@ static int parse_unary(struct parser *p, int *ret_id)
     return 0;
 }
 
-/* product := unary (("*" | "/") unary)* */
-static int parse_product(struct parser *p, int *ret_id)
-{
-    int left = -1, right = -1;
-    int r = parse_unary(p, &left);
-    if (r < 0)
-        return r;
-    while (p->tok.kind == TOK_STAR || p->tok.kind == TOK_SLASH) {
-        enum op op = p->tok.kind == TOK_STAR ? OP_MUL : OP_DIV;
-        int column = column_of(p->tok.start);
-        r = lex(p);
-        if (r < 0)
-            return r;
-        r = parse_unary(p, &right);
-        if (r < 0)
-            return r;
-        r = make_binary(p, op, column, left, right, &left);
-        if (r < 0)
-            return r;
-    }
-    *ret_id = left;
-    return 0;
-}
+/* The two left-associative levels of the grammar, tightest last:
+ *   sum     := product (("+" | "-") product)*
+ *   product := unary (("*" | "/") unary)*
+ * One loop serves both; a level's operands are the next level (or unary for the last). */
+enum level { LEVEL_SUM, LEVEL_PRODUCT };
 
-/* sum := product (("+" | "-") product)* */
-static int parse_sum(struct parser *p, int *ret_id)
+static int parse_level(struct parser *p, enum level level, int *ret_id)
 {
     int left = -1, right = -1;
-    int r = parse_product(p, &left);
+    int r = level == LEVEL_SUM ? parse_level(p, LEVEL_PRODUCT, &left) : parse_unary(p, &left);
     if (r < 0)
         return r;
-    while (p->tok.kind == TOK_PLUS || p->tok.kind == TOK_MINUS) {
-        enum op op = p->tok.kind == TOK_PLUS ? OP_ADD : OP_SUB;
+    for (;;) {
+        enum op op;
+        if (level == LEVEL_SUM && (p->tok.kind == TOK_PLUS || p->tok.kind == TOK_MINUS))
+            op = p->tok.kind == TOK_PLUS ? OP_ADD : OP_SUB;
+        else if (level == LEVEL_PRODUCT && (p->tok.kind == TOK_STAR || p->tok.kind == TOK_SLASH))
+            op = p->tok.kind == TOK_STAR ? OP_MUL : OP_DIV;
+        else
+            break;
         int column = column_of(p->tok.start);
         r = lex(p);
         if (r < 0)
             return r;
-        r = parse_product(p, &right);
+        r = level == LEVEL_SUM ? parse_level(p, LEVEL_PRODUCT, &right) : parse_unary(p, &right);
         if (r < 0)
             return r;
         r = make_binary(p, op, column, left, right, &left);
@@ -730,7 +717,7 @@ static int parse_expr(struct parser *p, int *ret_id)
 {
     int left = -1, right = -1;
     enum op op;
-    int r = parse_sum(p, &left);
+    int r = parse_level(p, LEVEL_SUM, &left);
     if (r < 0)
         return r;
     if (!comparison_op(p->tok.kind, &op)) {
@@ -741,7 +728,7 @@ static int parse_expr(struct parser *p, int *ret_id)
     r = lex(p);
     if (r < 0)
         return r;
-    r = parse_sum(p, &right);
+    r = parse_level(p, LEVEL_SUM, &right);
     if (r < 0)
         return r;
     enum op chained;

@@ -962,6 +962,88 @@ static char *dup_col(sqlite3_stmt *q, int col)
     return kpi_strdup_or_null(col_text(q, col));
 }
 
+/* Steps a bound statement to the end, filling one item of item_size bytes per row; on failure the
+ * items filled so far are released with drop. The statement is finalised either way. */
+static int collect_rows(sqlite3_stmt *q, size_t item_size, void (*fill)(sqlite3_stmt *q, void *item),
+                        void (*drop)(void *items, size_t n), void **ret_items, size_t *ret_n)
+{
+    void *items = NULL;
+    size_t n = 0, cap = 0;
+    int r = 0, rc;
+    for (;;) {
+        rc = sqlite3_step(q);
+        if (rc != SQLITE_ROW)
+            break;
+        r = reserve(&items, &cap, n + 1, item_size);
+        if (r < 0)
+            break;
+        void *item = (char *)items + n * item_size;
+        memset(item, 0, item_size);
+        fill(q, item);
+        n++;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = map_rc(rc);
+    sqlite3_finalize(q);
+    if (r < 0) {
+        drop(items, n);
+        return r;
+    }
+    *ret_items = items;
+    *ret_n = n;
+    return 0;
+}
+
+static void fill_review(sqlite3_stmt *q, void *item)
+{
+    struct kpi_review *v = item;
+    v->id = sqlite3_column_int64(q, 0);
+    kpi_strlcpy(v->kpi, col_text(q, 1) ? col_text(q, 1) : "", sizeof(v->kpi));
+    v->team = dup_col(q, 2);
+    v->day = sqlite3_column_int64(q, 3);
+    v->note = dup_col(q, 4);
+    v->author = dup_col(q, 5);
+    v->created_ms = sqlite3_column_int64(q, 6);
+}
+
+static void drop_reviews(void *items, size_t n)
+{
+    kpi_store_reviews_free(items, n);
+}
+
+static void fill_action(sqlite3_stmt *q, void *item)
+{
+    struct kpi_action *a = item;
+    a->id = sqlite3_column_int64(q, 0);
+    a->review_id = sqlite3_column_int64(q, 1);
+    kpi_strlcpy(a->kpi, col_text(q, 2) ? col_text(q, 2) : "", sizeof(a->kpi));
+    a->text = dup_col(q, 3);
+    a->owner = dup_col(q, 4);
+    a->due_day = sqlite3_column_type(q, 5) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(q, 5);
+    a->done_ms = sqlite3_column_int64(q, 6);
+    a->created_ms = sqlite3_column_int64(q, 7);
+}
+
+static void drop_actions(void *items, size_t n)
+{
+    kpi_store_actions_free(items, n);
+}
+
+static void fill_annotation(sqlite3_stmt *q, void *item)
+{
+    struct kpi_annotation *a = item;
+    a->id = sqlite3_column_int64(q, 0);
+    kpi_strlcpy(a->kpi, col_text(q, 1) ? col_text(q, 1) : "", sizeof(a->kpi));
+    a->day = sqlite3_column_int64(q, 2);
+    a->text = dup_col(q, 3);
+    a->created_ms = sqlite3_column_int64(q, 4);
+}
+
+static void drop_annotations(void *items, size_t n)
+{
+    kpi_store_annotations_free(items, n);
+}
+
 static int sqlite_reviews_list(struct kpi_store *s, const char *kpi, int64_t to_day, struct kpi_review **ret, size_t *ret_n)
 {
     sqlite3_stmt *q;
@@ -972,31 +1054,7 @@ static int sqlite_reviews_list(struct kpi_store *s, const char *kpi, int64_t to_
         return -EIO;
     sqlite3_bind_text(q, 1, kpi, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, to_day);
-    struct kpi_review *list = NULL;
-    size_t n = 0, cap = 0;
-    int r = 0;
-    while (r == 0 && sqlite3_step(q) == SQLITE_ROW) {
-        r = reserve((void **)&list, &cap, n + 1, sizeof(*list));
-        if (r < 0)
-            break;
-        struct kpi_review *v = &list[n++];
-        memset(v, 0, sizeof(*v));
-        v->id = sqlite3_column_int64(q, 0);
-        kpi_strlcpy(v->kpi, col_text(q, 1) ? col_text(q, 1) : "", sizeof(v->kpi));
-        v->team = dup_col(q, 2);
-        v->day = sqlite3_column_int64(q, 3);
-        v->note = dup_col(q, 4);
-        v->author = dup_col(q, 5);
-        v->created_ms = sqlite3_column_int64(q, 6);
-    }
-    sqlite3_finalize(q);
-    if (r < 0) {
-        kpi_store_reviews_free(list, n);
-        return r;
-    }
-    *ret = list;
-    *ret_n = n;
-    return 0;
+    return collect_rows(q, sizeof(struct kpi_review), fill_review, drop_reviews, (void **)ret, ret_n);
 }
 
 static int sqlite_actions_list(struct kpi_store *s, const struct kpi_action_query *aq, struct kpi_action **ret, size_t *ret_n)
@@ -1010,32 +1068,7 @@ static int sqlite_actions_list(struct kpi_store *s, const struct kpi_action_quer
         return -EIO;
     sqlite3_bind_text(q, 1, aq->owner, -1, SQLITE_STATIC);
     sqlite3_bind_int(q, 2, aq->open_only ? 1 : 0);
-    struct kpi_action *list = NULL;
-    size_t n = 0, cap = 0;
-    int r = 0;
-    while (r == 0 && sqlite3_step(q) == SQLITE_ROW) {
-        r = reserve((void **)&list, &cap, n + 1, sizeof(*list));
-        if (r < 0)
-            break;
-        struct kpi_action *a = &list[n++];
-        memset(a, 0, sizeof(*a));
-        a->id = sqlite3_column_int64(q, 0);
-        a->review_id = sqlite3_column_int64(q, 1);
-        kpi_strlcpy(a->kpi, col_text(q, 2) ? col_text(q, 2) : "", sizeof(a->kpi));
-        a->text = dup_col(q, 3);
-        a->owner = dup_col(q, 4);
-        a->due_day = sqlite3_column_type(q, 5) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(q, 5);
-        a->done_ms = sqlite3_column_int64(q, 6);
-        a->created_ms = sqlite3_column_int64(q, 7);
-    }
-    sqlite3_finalize(q);
-    if (r < 0) {
-        kpi_store_actions_free(list, n);
-        return r;
-    }
-    *ret = list;
-    *ret_n = n;
-    return 0;
+    return collect_rows(q, sizeof(struct kpi_action), fill_action, drop_actions, (void **)ret, ret_n);
 }
 
 static int sqlite_action_done(struct kpi_store *s, int64_t id, int64_t done_ms)
@@ -1091,29 +1124,7 @@ static int sqlite_annotations_list(struct kpi_store *s, const char *kpi, int64_t
     sqlite3_bind_text(q, 1, kpi, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, from_day);
     sqlite3_bind_int64(q, 3, to_day);
-    struct kpi_annotation *list = NULL;
-    size_t n = 0, cap = 0;
-    int r = 0;
-    while (r == 0 && sqlite3_step(q) == SQLITE_ROW) {
-        r = reserve((void **)&list, &cap, n + 1, sizeof(*list));
-        if (r < 0)
-            break;
-        struct kpi_annotation *a = &list[n++];
-        memset(a, 0, sizeof(*a));
-        a->id = sqlite3_column_int64(q, 0);
-        kpi_strlcpy(a->kpi, col_text(q, 1) ? col_text(q, 1) : "", sizeof(a->kpi));
-        a->day = sqlite3_column_int64(q, 2);
-        a->text = dup_col(q, 3);
-        a->created_ms = sqlite3_column_int64(q, 4);
-    }
-    sqlite3_finalize(q);
-    if (r < 0) {
-        kpi_store_annotations_free(list, n);
-        return r;
-    }
-    *ret = list;
-    *ret_n = n;
-    return 0;
+    return collect_rows(q, sizeof(struct kpi_annotation), fill_annotation, drop_annotations, (void **)ret, ret_n);
 }
 
 static const struct kpi_store_ops sqlite_ops = {
