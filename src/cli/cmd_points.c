@@ -298,9 +298,7 @@ struct export_ctx {
     struct cli *c;
     FILE *out;
     bool json;
-    const struct kpi_def *defs;
-    size_t n_defs;
-    struct kpi_strmap *kpi_index; /* kpi id -> index in defs, keyed by the id's bytes */
+    const struct kpi_def *def; /* the KPI being written: points are exported a KPI at a time, by key */
     char dim_keys[64][65];
     size_t n_dim_keys;
     const char *last_dims;
@@ -308,6 +306,11 @@ struct export_ctx {
     struct kpi_buf line;
     int error;
 };
+
+static int compare_keys(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
 
 static int collect_dim_keys(void *ctx, const struct kpi_point_row *row)
 {
@@ -330,14 +333,6 @@ static int collect_dim_keys(void *ctx, const struct kpi_point_row *row)
     return 0;
 }
 
-static const struct kpi_def *def_of(struct export_ctx *e, int64_t kpi_id)
-{
-    int64_t idx;
-    if (kpi_strmap_get(e->kpi_index, (const char *)&kpi_id, sizeof(kpi_id), &idx))
-        return &e->defs[idx];
-    return NULL;
-}
-
 static void format_at(struct export_ctx *e, const struct kpi_point_row *row, char *buf, size_t size)
 {
     if (row->flags & KPI_POINT_DATE)
@@ -349,9 +344,7 @@ static void format_at(struct export_ctx *e, const struct kpi_point_row *row, cha
 static int write_row(void *ctx, const struct kpi_point_row *row)
 {
     struct export_ctx *e = ctx;
-    const struct kpi_def *d = def_of(e, row->kpi_id);
-    if (!d)
-        return 0;
+    const struct kpi_def *d = e->def;
     char at[48], num[40];
     format_at(e, row, at, sizeof(at));
     kpi_buf_reset(&e->line);
@@ -451,19 +444,13 @@ int cmd_export(struct cli *c, int argc, char **argv)
     int r = kpi_store_kpi_list(c->store, true, &defs, &n_defs);
     if (r < 0)
         return cli_fail(c, EXIT_RUNTIME, "cannot list KPIs: %s", kpi_strerror(r));
-    struct kpi_strmap index;
-    kpi_strmap_init(&index, n_defs + 1);
     bool found = key == NULL;
-    for (size_t i = 0; i < n_defs; i++) {
-        if (key && strcmp(defs[i].key, key) != 0)
-            continue;
-        found = true;
-        if (key)
+    for (size_t i = 0; i < n_defs && !found; i++) {
+        found = strcmp(defs[i].key, key) == 0;
+        if (found)
             q.kpi_id = defs[i].id;
-        kpi_strmap_put(&index, (const char *)&defs[i].id, sizeof(defs[i].id), (int64_t)i);
     }
     if (!found) {
-        kpi_strmap_free(&index);
         kpi_store_kpi_list_free(defs, n_defs);
         return cli_fail(c, EXIT_RUNTIME, "no KPI with key '%s'", key);
     }
@@ -471,32 +458,42 @@ int cmd_export(struct cli *c, int argc, char **argv)
     if (output) {
         out = fopen(output, "w");
         if (!out) {
-            kpi_strmap_free(&index);
             kpi_store_kpi_list_free(defs, n_defs);
             return cli_fail(c, EXIT_RUNTIME, "cannot write %s: %s", output, strerror(errno));
         }
     }
-    struct export_ctx e = {.c = c, .out = out, .json = json, .defs = defs, .n_defs = n_defs, .kpi_index = &index};
+    struct export_ctx e = {.c = c, .out = out, .json = json};
     kpi_buf_init(&e.line, 1 << 16);
+    /* One snapshot for both passes, so the header names every dim the rows use. */
+    bool in_tx = kpi_store_begin_read(c->store) == 0;
     if (!json)
         r = kpi_store_points_scan(c->store, &q, collect_dim_keys, &e);
     if (r == 0) {
         if (json) {
             fputc('[', out);
         } else {
+            qsort(e.dim_keys, e.n_dim_keys, sizeof(e.dim_keys[0]), compare_keys);
             fputs("kpi,at,value", out);
             for (size_t k = 0; k < e.n_dim_keys; k++)
                 fprintf(out, ",%s", e.dim_keys[k]);
             fputc('\n', out);
         }
-        r = kpi_store_points_scan(c->store, &q, write_row, &e);
-        if (r > 0)
-            r = e.error;
+        /* KPIs in key order, so two databases with the same points export the same text. */
+        for (size_t i = 0; i < n_defs && r == 0; i++) {
+            if (key && strcmp(defs[i].key, key) != 0)
+                continue;
+            e.def = &defs[i];
+            q.kpi_id = defs[i].id;
+            r = kpi_store_points_scan(c->store, &q, write_row, &e);
+            if (r > 0)
+                r = e.error;
+        }
         if (json)
             fputs("\n]\n", out);
     }
+    if (in_tx)
+        kpi_store_rollback(c->store);
     kpi_buf_free(&e.line);
-    kpi_strmap_free(&index);
     kpi_store_kpi_list_free(defs, n_defs);
     if (output && fclose(out) != 0 && r == 0)
         r = -EIO;

@@ -55,8 +55,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_DIMS_GET] = "SELECT id FROM dims WHERE canon = ?1",
     [ST_DIMS_MAX] = "SELECT max(id) FROM dims",
     [ST_DIMS_ALL] = "SELECT id, canon FROM dims",
-    [ST_SCAN_KPI] = "SELECT kpi_id, dims_id, data FROM chunk WHERE kpi_id = ?1 AND start < ?3 AND last >= ?2 "
-                    "ORDER BY dims_id, start",
+    /* Series come in the order of their dims' text, the same in every database with the same points. */
+    [ST_SCAN_KPI] = "SELECT c.kpi_id, c.dims_id, c.data FROM chunk c JOIN dims d ON d.id = c.dims_id WHERE c.kpi_id = ?1 "
+                    "AND c.start < ?3 AND c.last >= ?2 ORDER BY d.canon, c.start",
     [ST_SCAN_ALL] = "SELECT kpi_id, dims_id, data FROM chunk WHERE start < ?3 AND last >= ?2 ORDER BY kpi_id, dims_id, start",
     [ST_SPAN] = "SELECT min(start), max(last) FROM chunk WHERE kpi_id = ?1",
     [ST_DIMS_ADD] = "INSERT INTO dims (canon) VALUES (?1)",
