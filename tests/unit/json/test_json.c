@@ -36,8 +36,8 @@ Test(json, def_escapes_and_shortest_numbers)
     kpi_buf_init(&b, 1 << 16);
     cr_assert(eq(int, kpi_json_def(&b, &d, KPI_JSON_COMPACT), 0));
     const char *s = kpi_buf_str(&b);
-    cr_expect(strstr(s, "{\"key\":\"mrr\",\"name\":\"Caf\xc3\xa9 \\\"quoted\\\"\",\"description\":\"line\\n\\ttab\",") == s,
-              "%s", s);
+    cr_expect(strstr(s, "{\"key\":\"mrr\",\"name\":\"Caf\xc3\xa9 \\\"quoted\\\"\",\"description\":\"line\\n\\ttab\",") == s, "%s",
+              s);
     cr_expect(strstr(s, "\"weight\":0.1,") != NULL, "%s", s);
     cr_expect(strstr(s, "\"targets\":[{\"baseline\":100,\"baseline_date\":\"2026-01-01\",\"value\":150.5,"
                         "\"date\":\"2026-12-31\",\"at_risk_pct\":10}]") != NULL,
