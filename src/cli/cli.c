@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <stdarg.h>
+#include <time.h>
 #include <string.h>
 
 #include "kpi/time.h"
@@ -77,6 +78,20 @@ int cli_print_buf(struct cli *c, struct kpi_buf *b)
     fputc('\n', stdout);
     kpi_buf_free(b);
     (void)c;
+    return EXIT_OK;
+}
+
+int64_t cli_today(struct cli *c)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return kpi_calendar_day_of(&c->cal, (int64_t)ts.tv_sec * 1000);
+}
+
+int cli_date_arg(struct cli *c, const char *field, const char *text, int64_t *ret_day)
+{
+    if (kpi_date_parse(text, strlen(text), ret_day) < 0)
+        return cli_fail(c, EXIT_RUNTIME, "%s: '%s' is not a date (YYYY-MM-DD)", field, text);
     return EXIT_OK;
 }
 

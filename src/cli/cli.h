@@ -52,6 +52,13 @@ void cli_close(struct cli *c);
 /* Writes a buffer followed by a newline to stdout and frees it; returns an exit code. */
 int cli_print_buf(struct cli *c, struct kpi_buf *b);
 
+/* Today in the organisation's time zone (the calendar must be loaded). */
+int64_t cli_today(struct cli *c);
+
+/* Parses a YYYY-MM-DD argument; on error prints "FIELD: 'TEXT' is not a date (YYYY-MM-DD)" and
+ * returns EXIT_RUNTIME, else EXIT_OK. */
+int cli_date_arg(struct cli *c, const char *field, const char *text, int64_t *ret_day);
+
 /* Parses a day given as YYYY-MM-DD or as a period label (the label's first or last day). */
 int cli_parse_day(struct cli *c, const char *text, bool end, int64_t *ret_day);
 

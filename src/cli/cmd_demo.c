@@ -202,13 +202,6 @@ static int set_org(struct cli *c, struct kpi_diag *diag)
     return 0;
 }
 
-static int64_t today_in(const struct kpi_calendar *cal)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return kpi_calendar_day_of(cal, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /* "98,765": a count for people. */
 static void format_count(uint64_t n, char *buf, size_t size)
 {
@@ -375,7 +368,7 @@ static int seed_database(struct cli *c, uint64_t seed, int years, bool have_toda
     }
     s.cal = &c->cal;
     if (!have_today)
-        today = today_in(&c->cal);
+        today = cli_today(c);
     first = demo_first_day(today, years);
     if (first < KPI_DAY_MIN) {
         rc = cli_fail(c, EXIT_RUNTIME, "today: too early for %d years of history", years);

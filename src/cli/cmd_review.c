@@ -14,13 +14,6 @@
 #include "json/json.h"
 #include "kpi/time.h"
 
-static int64_t today(struct cli *c)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return kpi_calendar_day_of(&c->cal, (int64_t)ts.tv_sec * 1000);
-}
-
 /* Copies a free-text argument after the checks every text field gets (length, UTF-8, no control
  * characters but newlines and tabs in notes). */
 static int set_text(struct cli *c, char **field, const char *value, size_t max, const char *name)
@@ -98,8 +91,8 @@ static int review_add(struct cli *c, int argc, char **argv)
             }
             if (opt == OPT_OWNER) {
                 rc = set_text(c, &actions[n - 1].owner, optarg, KPI_OWNER_MAX, "owner");
-            } else if (kpi_date_parse(optarg, strlen(optarg), &actions[n - 1].due_day) < 0) {
-                rc = cli_fail(c, EXIT_RUNTIME, "due: '%s' is not a date (YYYY-MM-DD)", optarg);
+            } else {
+                rc = cli_date_arg(c, "due", optarg, &actions[n - 1].due_day);
             }
             break;
         }
@@ -123,9 +116,9 @@ static int review_add(struct cli *c, int argc, char **argv)
     rc = cli_open(c);
     if (rc != EXIT_OK)
         goto out;
-    rv.day = today(c);
-    if (date && kpi_date_parse(date, strlen(date), &rv.day) < 0) {
-        rc = cli_fail(c, EXIT_RUNTIME, "date: '%s' is not a date (YYYY-MM-DD)", date);
+    rv.day = cli_today(c);
+    if (date && cli_date_arg(c, "date", date, &rv.day) != EXIT_OK) {
+        rc = EXIT_RUNTIME;
         goto out;
     }
     int r = kpi_store_review_add(c->store, &rv, actions, n);
@@ -228,7 +221,7 @@ int cmd_actions(struct cli *c, int argc, char **argv)
     } else if (n == 0) {
         printf("no actions\n");
     } else {
-        int64_t now = today(c);
+        int64_t now = cli_today(c);
         printf("%-6s %-5s %-10s %-24s %-24s %s\n", "ID", "DONE", "DUE", "KPI", "OWNER", "ACTION");
         for (size_t i = 0; i < n; i++) {
             char due[16] = "-";
@@ -298,9 +291,9 @@ int cmd_annotate(struct cli *c, int argc, char **argv)
     if (rc == EXIT_OK)
         rc = cli_open(c);
     if (rc == EXIT_OK) {
-        a.day = today(c);
-        if (at && kpi_date_parse(at, strlen(at), &a.day) < 0)
-            rc = cli_fail(c, EXIT_RUNTIME, "at: '%s' is not a date (YYYY-MM-DD)", at);
+        a.day = cli_today(c);
+        if (at)
+            rc = cli_date_arg(c, "at", at, &a.day);
     }
     if (rc == EXIT_OK) {
         int r = kpi_store_annotation_add(c->store, &a);

@@ -135,13 +135,6 @@ static void print_row(const struct kpi_calendar *cal, const struct kpi_scorecard
     printf("%s%s\n", st->stale ? " stale" : "", e->due_for_review ? " review due" : "");
 }
 
-static int64_t today(struct cli *c)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return kpi_calendar_day_of(&c->cal, (int64_t)ts.tv_sec * 1000);
-}
-
 struct filters {
     const char *team, *owner;
     int tier;
@@ -208,7 +201,7 @@ static int build(struct cli *c, const struct filters *f, struct kpi_scorecard **
     int rc = cli_open(c);
     if (rc != EXIT_OK)
         return rc;
-    int64_t as_of = today(c);
+    int64_t as_of = cli_today(c);
     if (f->as_of && kpi_date_parse(f->as_of, strlen(f->as_of), &as_of) < 0)
         return cli_usage(c, "as-of: '%s' is not a date (YYYY-MM-DD)", f->as_of);
     struct kpi_diag diag = {""};

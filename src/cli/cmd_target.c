@@ -31,13 +31,6 @@ static int parse_number(struct cli *c, const char *field, const char *text, doub
     return EXIT_OK;
 }
 
-static int parse_date(struct cli *c, const char *field, const char *text, int64_t *ret)
-{
-    if (kpi_date_parse(text, strlen(text), ret) < 0)
-        return cli_fail(c, EXIT_RUNTIME, "%s: '%s' is not a date (YYYY-MM-DD)", field, text);
-    return EXIT_OK;
-}
-
 static int target_set(struct cli *c, int argc, char **argv)
 {
     enum { OPT_BASELINE = OPT_FIRST_COMMAND_OPTION, OPT_BASELINE_DATE, OPT_VALUE, OPT_DATE, OPT_LOW, OPT_HIGH, OPT_RISK };
@@ -85,11 +78,11 @@ static int target_set(struct cli *c, int argc, char **argv)
     if (rc == EXIT_OK)
         rc = parse_number(c, "baseline", text[0], &t.baseline);
     if (rc == EXIT_OK)
-        rc = parse_date(c, "baseline_date", text[1], &t.baseline_day);
+        rc = cli_date_arg(c, "baseline_date", text[1], &t.baseline_day);
     if (rc == EXIT_OK && text[2])
         rc = parse_number(c, "value", text[2], &t.value);
     if (rc == EXIT_OK)
-        rc = parse_date(c, "date", text[3], &t.day);
+        rc = cli_date_arg(c, "date", text[3], &t.day);
     if (rc == EXIT_OK && text[4])
         rc = parse_number(c, "low", text[4], &t.low);
     if (rc == EXIT_OK && text[5])
@@ -180,7 +173,7 @@ static int target_rm(struct cli *c, int argc, char **argv)
     if (!date)
         return cli_usage(c, "missing --date (the date of the target to remove)");
     int64_t day;
-    int rc = parse_date(c, "date", date, &day);
+    int rc = cli_date_arg(c, "date", date, &day);
     if (rc == EXIT_OK)
         rc = cli_open(c);
     if (rc != EXIT_OK)
