@@ -109,6 +109,10 @@ int cmd_annotations(struct cli *c, int argc, char **argv);
 int cmd_target(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_tree(struct cli *c, int argc, char **argv);
+int cmd_forecast(struct cli *c, int argc, char **argv);
+int cmd_anomalies(struct cli *c, int argc, char **argv);
+int cmd_drivers(struct cli *c, int argc, char **argv);
+int cmd_correlate(struct cli *c, int argc, char **argv);
 int cmd_help(struct cli *c, int argc, char **argv);
 
 #endif

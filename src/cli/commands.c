@@ -237,6 +237,53 @@ const struct cli_command cli_commands[] = {
      "  --from DAY           first day: YYYY-MM-DD or a period label\n"
      "  --to DAY             last day: YYYY-MM-DD or a period label\n"
      "  --json               print as a JSON array\n" COMMON_HELP},
+    {"forecast", cmd_forecast, "forecast a KPI with prediction intervals",
+     "usage: kpi forecast KEY [--horizon N] [--as-of DATE] [--json]\n\n"
+     "Fits exponential-smoothing (ETS) models to the KPI's history at its granularity (season 7 for\n"
+     "days, 52 for weeks, 12 for months, 4 for quarters, when there are two full seasons), keeps the\n"
+     "one with the lowest AICc and says why; short or constant series fall back to naive or mean.\n"
+     "Prints a terminal chart of the history, the forecast and its 80%/95% band, a table of the next\n"
+     "periods and, when a target falls due within the horizon, p_target: the probability of meeting\n"
+     "it on its date. Empty periods inside the history are interpolated; an unfinished last period\n"
+     "of a sum or count KPI is left out.\n\n"
+     "Options:\n"
+     "  --horizon N          periods to forecast, 1-1000 (default 12)\n"
+     "  --as-of DATE         ignore points after that day (default: today)\n"
+     "  --json               print {kpi, model, method, note, alpha, beta, gamma, phi, aicc, sigma2,\n"
+     "                       rows: [{period, start, end, mean, lo80, hi80, lo95, hi95}], p_target}\n" COMMON_HELP},
+    {"anomalies", cmd_anomalies, "periods that lie far from what the model expected",
+     "usage: kpi anomalies KEY [--sensitivity K] [--as-of DATE] [--json]\n\n"
+     "Fits the forecast model to the KPI's history and flags the periods whose residual (value minus\n"
+     "the one-step fitted value) lies more than K robust standard deviations (1.4826 * MAD) from the\n"
+     "median residual: a spike above, a dip below. Lists period, value, expected value and robust z.\n\n"
+     "Options:\n"
+     "  --sensitivity K      the bound in robust standard deviations (default 3.5; larger flags fewer)\n"
+     "  --as-of DATE         ignore points after that day (default: today)\n"
+     "  --json               print {kpi, model, sensitivity, centre, scale, anomalies: [...]}\n" COMMON_HELP},
+    {"drivers", cmd_drivers, "which dim values explain a KPI's change between two periods",
+     "usage: kpi drivers KEY --from P1 --to P2 [--dim NAME] [--json]\n\n"
+     "Splits the change of a measured KPI from period P1 to period P2 into the contribution of each\n"
+     "value of one dimension, largest first, with its share of the change; the contributions sum to\n"
+     "the total change. Sum and count KPIs split by segment deltas, avg KPIs into each segment's own\n"
+     "change plus its change of share (mix); min, max, first and last do not split.\n\n"
+     "Options:\n"
+     "  --from P1            period label (2026-03, 2026-Q1, 2026-W05) or a date in the period\n"
+     "  --to P2              period label or a date, not before P1\n"
+     "  --dim NAME           the dimension to split by (default: the first the points carry)\n"
+     "  --json               print {kpi, dim, from, to, total_before, total_after, total_change,\n"
+     "                       segments: [{segment, before, after, contribution, share_pct}]}\n" COMMON_HELP},
+    {"correlate", cmd_correlate, "KPIs whose changes move with a KPI's, at a lag",
+     "usage: kpi correlate KEY [--with OTHER] [--max-lag L] [--json]\n\n"
+     "Correlates the period-to-period changes of KEY with those of every other non-archived KPI of\n"
+     "the same granularity (or just OTHER) at lags -L..+L, and lists the significant pairs (at least\n"
+     "8 overlapping periods and |r| > 2 / sqrt(pairs)) by strength, with the best lag and which KPI\n"
+     "moves first. With many KPIs and lags a few pairs are significant by chance; correlation is not\n"
+     "causation.\n\n"
+     "Options:\n"
+     "  --with OTHER         only this KPI\n"
+     "  --max-lag L          largest lag in periods, 0-24 (default 12)\n"
+     "  --json               print {kpi, granularity, max_lag, compared, pairs: [{kpi, lag, r, n_pairs,\n"
+     "                       leader}], note}\n" COMMON_HELP},
     {"help", cmd_help, "show help for a command", "usage: kpi help [COMMAND]\n"},
     {0},
 };

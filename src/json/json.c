@@ -6,9 +6,13 @@
 #include "json/json.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <string.h>
 
 #include "base/str.h"
+#include "kpi/anomaly.h"
+#include "kpi/drivers.h"
+#include "kpi/forecast.h"
 #include "kpi/dims.h"
 #include "kpi/status.h"
 #include "kpi/time.h"
@@ -419,4 +423,141 @@ int kpi_json_point(struct kpi_buf *out, const char *key, const char *at, double 
     }
     json_object_set_new(o, "dims", dims);
     return dump(out, o, KPI_JSON_COMPACT);
+}
+
+static json_t *finite_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static void set_period(json_t *o, const struct kpi_calendar *cal, const struct kpi_period *p)
+{
+    char label[KPI_PERIOD_LABEL_MAX];
+    kpi_period_format(cal, p, label, sizeof(label));
+    json_object_set_new(o, "period", json_string(label));
+    json_object_set_new(o, "start", date_string(p->first_day));
+    json_object_set_new(o, "end", date_string(p->last_day));
+}
+
+int kpi_json_forecast(struct kpi_buf *out, const struct kpi_calendar *cal, const char *key, const struct kpi_forecast *f,
+                      const struct kpi_period *periods, const struct kpi_json_p_target *p_target, enum kpi_json_style style)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "kpi", json_string(key));
+    json_object_set_new(o, "model", f->model[0] ? json_string(f->model) : json_null());
+    json_object_set_new(o, "method", json_string(f->method));
+    json_object_set_new(o, "note", json_string(f->note));
+    json_object_set_new(o, "alpha", finite_or_null(f->alpha));
+    json_object_set_new(o, "beta", finite_or_null(f->beta));
+    json_object_set_new(o, "gamma", finite_or_null(f->gamma));
+    json_object_set_new(o, "phi", finite_or_null(f->phi));
+    json_object_set_new(o, "aicc", finite_or_null(f->aicc));
+    json_object_set_new(o, "sigma2", finite_or_null(f->sigma2));
+    json_object_set_new(o, "simulated", json_boolean(f->simulated));
+    json_t *a = json_array();
+    for (size_t i = 0; i < f->h; i++) {
+        json_t *row = json_object();
+        set_period(row, cal, &periods[i]);
+        json_object_set_new(row, "mean", finite_or_null(f->mean[i]));
+        json_object_set_new(row, "lo80", finite_or_null(f->lo80[i]));
+        json_object_set_new(row, "hi80", finite_or_null(f->hi80[i]));
+        json_object_set_new(row, "lo95", finite_or_null(f->lo95[i]));
+        json_object_set_new(row, "hi95", finite_or_null(f->hi95[i]));
+        json_array_append_new(a, row);
+    }
+    json_object_set_new(o, "rows", a);
+    if (p_target) {
+        json_t *pt = json_object();
+        json_object_set_new(pt, "value", finite_or_null(p_target->value));
+        json_object_set_new(pt, "date", date_string(p_target->day));
+        json_object_set_new(pt, "probability", finite_or_null(p_target->probability));
+        json_object_set_new(o, "p_target", pt);
+    } else {
+        json_object_set_new(o, "p_target", json_null());
+    }
+    return dump(out, o, style);
+}
+
+int kpi_json_anomalies(struct kpi_buf *out, const struct kpi_calendar *cal, const char *key, const struct kpi_forecast *f,
+                       const struct kpi_period *periods, const double *y, const struct kpi_anomaly_result *res,
+                       enum kpi_json_style style)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "kpi", json_string(key));
+    json_object_set_new(o, "model", f->model[0] ? json_string(f->model) : json_null());
+    json_object_set_new(o, "method", json_string(f->method));
+    json_object_set_new(o, "sensitivity", finite_or_null(res->sensitivity));
+    json_object_set_new(o, "centre", finite_or_null(res->centre));
+    json_object_set_new(o, "scale", finite_or_null(res->scale));
+    json_object_set_new(o, "lower", finite_or_null(res->lower));
+    json_object_set_new(o, "upper", finite_or_null(res->upper));
+    json_object_set_new(o, "points", json_integer((json_int_t)res->n_used));
+    json_t *a = json_array();
+    for (size_t i = 0; i < res->n_items; i++) {
+        const struct kpi_anomaly *an = &res->items[i];
+        json_t *row = json_object();
+        set_period(row, cal, &periods[an->index]);
+        json_object_set_new(row, "value", finite_or_null(y[an->index]));
+        json_object_set_new(row, "expected", finite_or_null(f->fitted[an->index]));
+        json_object_set_new(row, "residual", finite_or_null(an->residual));
+        json_object_set_new(row, "z", finite_or_null(an->z));
+        json_object_set_new(row, "direction", json_string(an->direction == KPI_ANOMALY_SPIKE ? "spike" : "dip"));
+        json_array_append_new(a, row);
+    }
+    json_object_set_new(o, "anomalies", a);
+    return dump(out, o, style);
+}
+
+int kpi_json_drivers(struct kpi_buf *out, const char *key, const char *dim, const char *from, const char *to,
+                     const char *aggregation, const struct kpi_driver_result *res, enum kpi_json_style style)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "kpi", json_string(key));
+    json_object_set_new(o, "dim", json_string(dim));
+    json_object_set_new(o, "from", json_string(from));
+    json_object_set_new(o, "to", json_string(to));
+    json_object_set_new(o, "aggregation", json_string(aggregation));
+    json_object_set_new(o, "total_before", finite_or_null(res->total_before));
+    json_object_set_new(o, "total_after", finite_or_null(res->total_after));
+    json_object_set_new(o, "total_change", finite_or_null(res->total_change));
+    json_object_set_new(o, "sum_error", finite_or_null(res->sum_error));
+    json_object_set_new(o, "contributions_sum_to_change", json_true());
+    json_t *a = json_array();
+    for (size_t i = 0; i < res->n_items; i++) {
+        const struct kpi_driver *dr = &res->items[i];
+        json_t *row = json_object();
+        json_object_set_new(row, "segment", json_string(dr->segment));
+        json_object_set_new(row, "before", dr->has_before ? finite_or_null(dr->before) : json_null());
+        json_object_set_new(row, "after", dr->has_after ? finite_or_null(dr->after) : json_null());
+        json_object_set_new(row, "contribution", finite_or_null(dr->contribution));
+        json_object_set_new(row, "rate_effect", finite_or_null(dr->rate_effect));
+        json_object_set_new(row, "mix_effect", finite_or_null(dr->mix_effect));
+        json_object_set_new(row, "share_pct", dr->has_share ? finite_or_null(dr->share_pct) : json_null());
+        json_array_append_new(a, row);
+    }
+    json_object_set_new(o, "segments", a);
+    return dump(out, o, style);
+}
+
+int kpi_json_correlate(struct kpi_buf *out, const char *key, const char *granularity, int max_lag, size_t compared,
+                       const struct kpi_json_pair *pairs, size_t n, enum kpi_json_style style)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "kpi", json_string(key));
+    json_object_set_new(o, "granularity", json_string(granularity));
+    json_object_set_new(o, "max_lag", json_integer(max_lag));
+    json_object_set_new(o, "compared", json_integer((json_int_t)compared));
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *row = json_object();
+        json_object_set_new(row, "kpi", json_string(pairs[i].other));
+        json_object_set_new(row, "lag", json_integer(pairs[i].lag));
+        json_object_set_new(row, "r", finite_or_null(pairs[i].r));
+        json_object_set_new(row, "n_pairs", json_integer((json_int_t)pairs[i].n_pairs));
+        json_object_set_new(row, "leader", json_string(pairs[i].leader));
+        json_array_append_new(a, row);
+    }
+    json_object_set_new(o, "pairs", a);
+    json_object_set_new(o, "note", json_string("correlation is not causation"));
+    return dump(out, o, style);
 }

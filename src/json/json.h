@@ -67,4 +67,42 @@ int kpi_json_points_import(struct kpi_store *s, const struct kpi_calendar *cal, 
                            kpi_ingest_progress_fn progress, void *progress_ctx, struct kpi_ingest_report *ret_report,
                            struct kpi_diag *diag);
 
+/* Forecasts, anomalies, drivers and correlations (issue 4). Periods are given by the caller, one per
+ * row; every non-finite number is written as null. */
+struct kpi_forecast;
+struct kpi_anomaly_result;
+struct kpi_driver_result;
+
+/* The probability of meeting a target at its date, for kpi_json_forecast. */
+struct kpi_json_p_target {
+    double value;
+    int64_t day;
+    double probability;
+};
+/* {kpi, model, method, note, alpha, beta, gamma, phi, aicc, sigma2, rows: [{period, start, end, mean,
+ * lo80, hi80, lo95, hi95}], p_target: {value, date, probability} or null}; periods[i] is step i + 1. */
+int kpi_json_forecast(struct kpi_buf *out, const struct kpi_calendar *cal, const char *key, const struct kpi_forecast *f,
+                      const struct kpi_period *periods, const struct kpi_json_p_target *p_target, enum kpi_json_style style);
+/* {kpi, model, method, sensitivity, centre, scale, lower, upper, points, anomalies: [{period, start,
+ * end, value, expected, residual, z, direction}]}; periods[i], y[i] and fitted[i] per history point. */
+int kpi_json_anomalies(struct kpi_buf *out, const struct kpi_calendar *cal, const char *key, const struct kpi_forecast *f,
+                       const struct kpi_period *periods, const double *y, const struct kpi_anomaly_result *res,
+                       enum kpi_json_style style);
+/* {kpi, dim, from, to, aggregation, total_before, total_after, total_change, sum_error,
+ * contributions_sum_to_change, segments: [{segment, before, after, contribution, rate_effect,
+ * mix_effect, share_pct}]} (before/after null for an absent segment, share_pct null without a share). */
+int kpi_json_drivers(struct kpi_buf *out, const char *key, const char *dim, const char *from, const char *to,
+                     const char *aggregation, const struct kpi_driver_result *res, enum kpi_json_style style);
+/* One correlated pair for kpi_json_correlate. */
+struct kpi_json_pair {
+    const char *other;
+    int lag;
+    double r;
+    size_t n_pairs;
+    const char *leader; /* KEY, the other key, or "together" */
+};
+/* {kpi, granularity, max_lag, compared, pairs: [{kpi, lag, r, n_pairs, leader}], note}. */
+int kpi_json_correlate(struct kpi_buf *out, const char *key, const char *granularity, int max_lag, size_t compared,
+                       const struct kpi_json_pair *pairs, size_t n, enum kpi_json_style style);
+
 #endif
