@@ -113,6 +113,7 @@ int cmd_forecast(struct cli *c, int argc, char **argv);
 int cmd_anomalies(struct cli *c, int argc, char **argv);
 int cmd_drivers(struct cli *c, int argc, char **argv);
 int cmd_correlate(struct cli *c, int argc, char **argv);
+int cmd_insights(struct cli *c, int argc, char **argv);
 int cmd_help(struct cli *c, int argc, char **argv);
 
 #endif

@@ -9,6 +9,9 @@
  * History preparation: trailing periods without data are dropped, so is an unfinished last period
  * of a sum or count KPI (its partial total would read as a collapse); gaps inside the history are
  * filled by linear interpolation (and the output says so).
+ *
+ * `kpi insights` turns the scorecard into sentences (kpi/insight.h), with the probability of
+ * meeting each KPI's next target from the same forecast.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,14 +20,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/str.h"
 #include "cli/cli.h"
 #include "json/json.h"
 #include "kpi/anomaly.h"
 #include "kpi/forecast.h"
 #include "kpi/format.h"
+#include "kpi/insight.h"
 #include "kpi/status.h"
 #include "kpi/time.h"
 #include "store/evaluate.h"
+#include "store/scorecard.h"
 
 #define FORECAST_DEFAULT_HORIZON 12
 #define FORECAST_SEED UINT64_C(20261123)
@@ -55,13 +61,6 @@ static void history_free(struct history *h)
     *h = (struct history){0};
 }
 
-static int64_t today(struct cli *c)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return kpi_calendar_day_of(&c->cal, (int64_t)ts.tv_sec * 1000);
-}
-
 static int season_of(enum kpi_granularity g)
 {
     switch (g) {
@@ -83,31 +82,15 @@ static bool row_has_data(const struct kpi_series_row *r)
     return r->n_points > 0 && r->has_value && isfinite(r->value);
 }
 
-/* Opens the database, finds the KPI and reads its prepared history. Returns an exit code or -1. */
-static int history_load(struct cli *c, const char *key, const char *as_of, struct history *h)
+/* Reads the prepared history of h->d from h->ev as of h->as_of_day (see the file comment).
+ * Returns 0, -ENOENT without data, or another negative code (diag says what). */
+static int history_prepare(struct history *h, struct kpi_diag *diag)
 {
-    *h = (struct history){0};
-    int rc = cli_open(c);
-    if (rc != EXIT_OK)
-        return rc;
-    h->as_of_day = today(c);
-    if (as_of && kpi_date_parse(as_of, strlen(as_of), &h->as_of_day) < 0)
-        return cli_usage(c, "as-of: '%s' is not a date (YYYY-MM-DD)", as_of);
-    int r = kpi_store_kpi_list(c->store, true, &h->defs, &h->n_defs);
-    if (r < 0)
-        return cli_fail(c, EXIT_RUNTIME, "cannot list KPIs: %s", kpi_strerror(r));
-    r = kpi_eval_new(c->store, &c->cal, h->defs, h->n_defs, h->as_of_day, &h->ev);
-    if (r < 0)
-        return cli_fail(c, EXIT_RUNTIME, "%s", kpi_strerror(r));
-    h->d = kpi_eval_find(h->ev, key);
-    if (!h->d)
-        return cli_fail(c, EXIT_RUNTIME, "no KPI with key '%s'", key);
     struct kpi_series_row *rows = NULL;
     size_t n_rows = 0;
-    struct kpi_diag diag = {""};
-    r = kpi_eval_history(h->ev, h->d, &rows, &n_rows, &diag);
+    int r = kpi_eval_history(h->ev, h->d, &rows, &n_rows, diag);
     if (r < 0)
-        return cli_fail(c, EXIT_RUNTIME, "%s", diag.msg[0] ? diag.msg : kpi_strerror(r));
+        return r;
     size_t first = 0, end = n_rows;
     while (first < end && !row_has_data(&rows[first]))
         first++;
@@ -123,14 +106,14 @@ static int history_load(struct cli *c, const char *key, const char *as_of, struc
     }
     if (end == first) {
         free(rows);
-        return cli_fail(c, EXIT_RUNTIME, "%s has no data%s", h->d->key, as_of ? " as of that day" : "");
+        return -ENOENT;
     }
     h->n = end - first;
     h->periods = malloc(h->n * sizeof(*h->periods));
     h->y = malloc(h->n * sizeof(*h->y));
     if (!h->periods || !h->y) {
         free(rows);
-        return cli_fail(c, EXIT_RUNTIME, "out of memory");
+        return -ENOMEM;
     }
     size_t last_known = 0;
     for (size_t i = 0; i < h->n; i++) {
@@ -148,6 +131,34 @@ static int history_load(struct cli *c, const char *key, const char *as_of, struc
         last_known = i;
     }
     free(rows);
+    return 0;
+}
+
+/* Opens the database, finds the KPI and reads its prepared history. Returns an exit code or -1. */
+static int history_load(struct cli *c, const char *key, const char *as_of, struct history *h)
+{
+    *h = (struct history){0};
+    int rc = cli_open(c);
+    if (rc != EXIT_OK)
+        return rc;
+    h->as_of_day = cli_today(c);
+    if (as_of && kpi_date_parse(as_of, strlen(as_of), &h->as_of_day) < 0)
+        return cli_usage(c, "as-of: '%s' is not a date (YYYY-MM-DD)", as_of);
+    int r = kpi_store_kpi_list(c->store, true, &h->defs, &h->n_defs);
+    if (r < 0)
+        return cli_fail(c, EXIT_RUNTIME, "cannot list KPIs: %s", kpi_strerror(r));
+    r = kpi_eval_new(c->store, &c->cal, h->defs, h->n_defs, h->as_of_day, &h->ev);
+    if (r < 0)
+        return cli_fail(c, EXIT_RUNTIME, "%s", kpi_strerror(r));
+    h->d = kpi_eval_find(h->ev, key);
+    if (!h->d)
+        return cli_fail(c, EXIT_RUNTIME, "no KPI with key '%s'", key);
+    struct kpi_diag diag = {""};
+    r = history_prepare(h, &diag);
+    if (r == -ENOENT)
+        return cli_fail(c, EXIT_RUNTIME, "%s has no data%s", h->d->key, as_of ? " as of that day" : "");
+    if (r < 0)
+        return cli_fail(c, EXIT_RUNTIME, "%s", diag.msg[0] ? diag.msg : kpi_strerror(r));
     return -1;
 }
 
@@ -463,5 +474,134 @@ out:
     kpi_anomaly_result_free(res);
     kpi_forecast_free(f);
     history_free(&h);
+    return rc;
+}
+
+/* The probability of meeting d's next target (the first one due after the as-of day), from a
+ * forecast of its history up to that target's period. false when there is none to compute. */
+static bool next_target_p(struct kpi_eval *ev, const struct kpi_calendar *cal, const struct kpi_def *d, int64_t as_of_day,
+                          const struct kpi_target **ret_target, double *ret_p)
+{
+    if (d->direction == KPI_DIR_RANGE)
+        return false;
+    const struct kpi_target *t = NULL;
+    for (size_t i = 0; i < d->n_targets && !t; i++)
+        if (d->targets[i].day > as_of_day)
+            t = &d->targets[i];
+    if (!t)
+        return false;
+    struct history h = {.ev = ev, .d = d, .as_of_day = as_of_day};
+    struct kpi_diag diag = {""};
+    bool ok = false;
+    struct kpi_forecast *f = NULL;
+    if (history_prepare(&h, &diag) == 0) {
+        /* Steps from the last period of history to the period holding the target date. */
+        size_t steps = 0;
+        struct kpi_period p = h.periods[h.n - 1];
+        while (p.last_day < t->day && steps < 1000 && kpi_period_shift(cal, &p, 1, &p) == 0)
+            steps++;
+        struct kpi_forecast_options fo = {season_of(d->granularity), (int)(steps ? steps : 1), FORECAST_SEED};
+        if (steps > 0 && p.last_day >= t->day && kpi_forecast_fit(h.y, h.n, &fo, &f) == 0)
+            ok = kpi_forecast_p_target(f, steps, t->value, d->direction == KPI_DIR_UP, ret_p) == 0;
+    }
+    kpi_forecast_free(f);
+    free(h.periods);
+    free(h.y);
+    if (ok)
+        *ret_target = t;
+    return ok;
+}
+
+static int severity(enum kpi_status s)
+{
+    static const int order[] = {[KPI_STATUS_OFF_TRACK] = 0,
+                                [KPI_STATUS_AT_RISK] = 1,
+                                [KPI_STATUS_ON_TRACK] = 2,
+                                [KPI_STATUS_NO_TARGET] = 3,
+                                [KPI_STATUS_NO_DATA] = 4};
+    return (unsigned)s < KPI_STATUS__COUNT ? order[s] : 5;
+}
+
+int cmd_insights(struct cli *c, int argc, char **argv)
+{
+    enum { OPT_TEAM = OPT_FIRST_COMMAND_OPTION, OPT_AS_OF };
+    static const struct option opts[] = {
+        {"team", required_argument, NULL, OPT_TEAM}, {"as-of", required_argument, NULL, OPT_AS_OF}, CLI_COMMON_OPTIONS, {0}};
+    const char *team = NULL, *as_of = NULL;
+    for (;;) {
+        int stop;
+        int opt = cli_next_option(c, argc, argv, opts, &stop);
+        if (opt == CLI_OPTS_DONE)
+            break;
+        if (opt == CLI_OPTS_EXIT)
+            return stop;
+        if (opt == OPT_TEAM)
+            team = optarg;
+        else
+            as_of = optarg;
+    }
+    if (optind < argc)
+        return cli_usage(c, "unexpected argument '%s'", argv[optind]);
+    int rc = cli_open(c);
+    if (rc != EXIT_OK)
+        return rc;
+    int64_t as_of_day = cli_today(c);
+    if (as_of && kpi_date_parse(as_of, strlen(as_of), &as_of_day) < 0)
+        return cli_usage(c, "as-of: '%s' is not a date (YYYY-MM-DD)", as_of);
+    struct kpi_scorecard *sc = NULL;
+    struct kpi_eval *ev = NULL;
+    struct kpi_diag diag = {""};
+    int r = kpi_scorecard_build(c->store, &c->cal, as_of_day, &sc, &diag);
+    if (r < 0)
+        return cli_fail(c, EXIT_RUNTIME, "%s", diag.msg[0] ? diag.msg : kpi_strerror(r));
+    size_t n = 0;
+    const struct kpi_def **defs = calloc(sc->n_defs + 1, sizeof(*defs));
+    enum kpi_status *statuses = calloc(sc->n_defs + 1, sizeof(*statuses));
+    struct kpi_json_insight *items = calloc(sc->n_defs + 1, sizeof(*items));
+    size_t *order = calloc(sc->n_defs + 1, sizeof(*order));
+    r = defs && statuses && items && order ? kpi_eval_new(c->store, &c->cal, sc->defs, sc->n_defs, as_of_day, &ev) : -ENOMEM;
+    if (r < 0) {
+        rc = cli_fail(c, EXIT_RUNTIME, "%s", kpi_strerror(r));
+        goto out;
+    }
+    /* Most urgent first: off track, at risk, on track, then the rest; by key within a status. */
+    for (int level = 0; level <= 5; level++)
+        for (size_t i = 0; i < sc->n_defs; i++)
+            if (severity(sc->entries[i].status.status) == level && (!team || kpi_streq(sc->defs[i].team, team)))
+                order[n++] = i;
+    for (size_t k = 0; k < n; k++) {
+        const struct kpi_scorecard_entry *e = &sc->entries[order[k]];
+        struct kpi_insight_input in = {&c->cal, e->def, &e->status, NULL, false, 0};
+        in.has_p = next_target_p(ev, &c->cal, e->def, as_of_day, &in.target, &in.p);
+        kpi_insight_kpi(&in, items[k].text, sizeof(items[k].text));
+        items[k].kpi = e->def->key;
+        items[k].status = e->status.status;
+        items[k].has_p = in.has_p;
+        items[k].p = in.p;
+        defs[k] = e->def;
+        statuses[k] = e->status.status;
+    }
+    char summary[KPI_INSIGHT_MAX];
+    kpi_insight_scorecard(defs, statuses, n, summary, sizeof(summary));
+    if (c->json) {
+        struct kpi_buf b;
+        kpi_buf_init(&b, 64u << 20);
+        r = kpi_json_insights(&b, as_of_day, summary, items, n, KPI_JSON_PRETTY);
+        rc = r < 0 ? cli_fail(c, EXIT_RUNTIME, "cannot write JSON: %s", kpi_strerror(r)) : cli_print_buf(c, &b);
+    } else {
+        char day[16];
+        kpi_date_format(as_of_day, day, sizeof(day));
+        printf("As of %s: %s\n\n", day, summary);
+        for (size_t k = 0; k < n; k++)
+            printf("- %s\n", items[k].text);
+        rc = EXIT_OK;
+    }
+out:
+    kpi_eval_free(ev);
+    free(defs);
+    free(statuses);
+    free(items);
+    free(order);
+    kpi_scorecard_free(sc);
     return rc;
 }

@@ -284,6 +284,16 @@ const struct cli_command cli_commands[] = {
      "  --max-lag L          largest lag in periods, 0-24 (default 12)\n"
      "  --json               print {kpi, granularity, max_lag, compared, pairs: [{kpi, lag, r, n_pairs,\n"
      "                       leader}], note}\n" COMMON_HELP},
+    {"insights", cmd_insights, "the scorecard in sentences, with forecasts of the next targets",
+     "usage: kpi insights [--team T] [--as-of DATE] [--json]\n\n"
+     "One summary line, then one sentence per KPI, most urgent first: its status against the\n"
+     "expected value, a streak of periods moving the wrong way, and, when a target is due later,\n"
+     "the probability of meeting it from the KPI's forecast (see 'kpi forecast'). The words are\n"
+     "deterministic: the same data always gives the same sentences.\n\n"
+     "Options:\n"
+     "  --team T             only KPIs of team T\n"
+     "  --as-of DATE         as of that day (default: today)\n"
+     "  --json               {as_of, summary, kpis: [{kpi, status, text, p_target}]}\n" COMMON_HELP},
     {"help", cmd_help, "show help for a command", "usage: kpi help [COMMAND]\n"},
     {0},
 };

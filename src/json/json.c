@@ -406,6 +406,25 @@ int kpi_json_scorecard(struct kpi_buf *out, const struct kpi_calendar *cal, cons
     return dump(out, o, style);
 }
 
+int kpi_json_insights(struct kpi_buf *out, int64_t as_of_day, const char *summary, const struct kpi_json_insight *items, size_t n,
+                      enum kpi_json_style style)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "as_of", date_string(as_of_day));
+    json_object_set_new(o, "summary", json_string(summary));
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *it = json_object();
+        json_object_set_new(it, "kpi", json_string(items[i].kpi));
+        json_object_set_new(it, "status", json_string(kpi_status_name(items[i].status)));
+        json_object_set_new(it, "text", json_string(items[i].text));
+        json_object_set_new(it, "p_target", items[i].has_p ? json_real(items[i].p) : json_null());
+        json_array_append_new(a, it);
+    }
+    json_object_set_new(o, "kpis", a);
+    return dump(out, o, style);
+}
+
 int kpi_json_point(struct kpi_buf *out, const char *key, const char *at, double value, const char *dims_canon)
 {
     json_t *o = json_object();

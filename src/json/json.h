@@ -47,6 +47,18 @@ int kpi_json_status(struct kpi_buf *out, const struct kpi_calendar *cal, const s
 int kpi_json_scorecard(struct kpi_buf *out, const struct kpi_calendar *cal, const struct kpi_scorecard *sc, const bool *include,
                        enum kpi_json_style style);
 
+/* One insight of `kpi insights`. */
+struct kpi_json_insight {
+    const char *kpi;
+    enum kpi_status status;
+    char text[512];
+    bool has_p;
+    double p;
+};
+/* {as_of, summary, kpis: [{kpi, status, text, p_target}]} */
+int kpi_json_insights(struct kpi_buf *out, int64_t as_of_day, const char *summary, const struct kpi_json_insight *items, size_t n,
+                      enum kpi_json_style style);
+
 /* One point as a compact object {"kpi","at","value","dims"} (for export, one per line). */
 int kpi_json_point(struct kpi_buf *out, const char *key, const char *at, double value, const char *dims_canon);
 

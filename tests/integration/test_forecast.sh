@@ -102,6 +102,20 @@ expect_rc 2 "drivers: bad period" drivers revenue --from 2026-13 --to 2026-10
 expect_rc 1 "drivers of an unknown KPI" drivers nosuch --from 2026-09 --to 2026-10
 expect_rc 1 "correlate of an unknown KPI" correlate nosuch
 expect_rc 2 "correlate: bad max-lag" correlate mrr --max-lag 99
+# --- insights
+expect_rc 0 "insights" insights --as-of 2026-11-23
+contains "$OUT" " KPIs: " "insights starts with the scorecard summary"
+contains "$OUT" "Customer acquisition cost is off track (8,993 EUR against" "a sentence per KPI with value and expectation"
+contains "$OUT" "at this pace the 2026-12-31 target of" "sentences carry the forecast of the next target"
+first=$(printf '%s\n' "$OUT" | sed -n 3p)
+contains "$first" "off track" "the most urgent KPIs come first"
+expect_rc 0 "insights --json" insights --as-of 2026-11-23 --json --team finance
+contains "$OUT" '"p_target": 0.' "insights --json gives p_target"
+if printf '%s' "$OUT" | grep -q '"kpi": "cac"'; then not_ok "insights --team filters"; else ok "insights --team filters"; fi
+run insights --as-of 2026-11-23
+again=$OUT
+run insights --as-of 2026-11-23
+equals "$OUT" "$again" "insights are deterministic"
 expect_rc 0 "help forecast" help forecast
 contains "$OUT" "--horizon" "the help mentions --horizon"
 
