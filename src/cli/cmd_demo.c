@@ -42,8 +42,22 @@ static int put_point(void *ctx, size_t kpi_index, size_t combo, int64_t day, dou
     return 0;
 }
 
-/* Builds a definition from the catalog's text through kpi_def_set_field, the path `kpi add`
- * takes, so the demo can never hold a definition the CLI would reject. */
+/* Builds a definition from (field, text) pairs through kpi_def_set_field, the path `kpi add` takes,
+ * so the demo can never hold a definition the CLI would reject. NULL texts are skipped. */
+static int def_from_fields(const char *key, const char *const (*fields)[2], size_t n, struct kpi_def *d, struct kpi_diag *diag)
+{
+    kpi_def_init(d);
+    int r = kpi_def_set_key(d, key, diag);
+    for (size_t i = 0; r == 0 && i < n; i++)
+        if (fields[i][1])
+            r = kpi_def_set_field(d, fields[i][0], fields[i][1], diag);
+    if (r < 0) {
+        kpi_diag_prefix(diag, "demo KPI %s: ", key);
+        kpi_def_clear(d);
+    }
+    return r;
+}
+
 static int build_def(const struct demo_kpi *k, struct kpi_def *d, struct kpi_diag *diag)
 {
     char decimals[16], weight[32];
@@ -67,16 +81,7 @@ static int build_def(const struct demo_kpi *k, struct kpi_def *d, struct kpi_dia
         {"review_cadence", k->review_cadence},
         {"tags", k->tags},
     };
-    kpi_def_init(d);
-    int r = kpi_def_set_key(d, k->key, diag);
-    for (size_t i = 0; r == 0 && i < sizeof(fields) / sizeof(fields[0]); i++)
-        if (fields[i][1])
-            r = kpi_def_set_field(d, fields[i][0], fields[i][1], diag);
-    if (r < 0) {
-        kpi_diag_prefix(diag, "demo KPI %s: ", k->key);
-        kpi_def_clear(d);
-    }
-    return r;
+    return def_from_fields(k->key, fields, sizeof(fields) / sizeof(fields[0]), d, diag);
 }
 
 /* Defines the derived KPIs (after the measured ones they read). */
@@ -101,13 +106,10 @@ static int insert_derived(struct seeding *s, struct kpi_diag *diag)
             {"tags", k->tags},
         };
         struct kpi_def d;
-        kpi_def_init(&d);
-        int r = kpi_def_set_key(&d, k->key, diag);
-        for (size_t f = 0; r == 0 && f < sizeof(fields) / sizeof(fields[0]); f++)
-            if (fields[f][1])
-                r = kpi_def_set_field(&d, fields[f][0], fields[f][1], diag);
-        if (r == 0)
-            r = kpi_store_kpi_insert(s->store, &d, diag);
+        int r = def_from_fields(k->key, fields, sizeof(fields) / sizeof(fields[0]), &d, diag);
+        if (r < 0)
+            return r;
+        r = kpi_store_kpi_insert(s->store, &d, diag);
         kpi_def_clear(&d);
         if (r < 0) {
             kpi_diag_prefix(diag, "demo KPI %s: ", k->key);
