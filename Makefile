@@ -17,11 +17,14 @@ $(BUILD)/build.ninja:
 build: bootstrap $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-# Seeds the demo organisation (once) and shows it. Until `kpi serve` exists this prints the
-# scorecard of the demo KPIs (status, targets, trends) in the terminal.
+# Seeds the demo organisation (once), makes an API token for it (kept in demo.token, mode 600)
+# and serves the REST API on http://localhost:8080 until Ctrl-C. The web dashboard is a later issue.
 run: build
 	@if [ ! -f $(DEMO_DB) ]; then $(KPI) --db $(DEMO_DB) demo; fi
-	$(KPI) --db $(DEMO_DB) status
+	@if [ ! -s demo.token ]; then umask 077; $(KPI) --db $(DEMO_DB) token create demo-$$(date +%s) > demo.token; fi
+	@echo "API token (also in demo.token): $$(cat demo.token)"
+	@echo "try: curl -H \"Authorization: Bearer $$(cat demo.token)\" http://localhost:8080/api/v1/scorecard"
+	$(KPI) --db $(DEMO_DB) serve --listen 127.0.0.1:8080
 
 test: bootstrap
 	scripts/test

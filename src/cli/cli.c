@@ -1,6 +1,7 @@
 /*
  * Helpers shared by every command: error reporting with the command's name, opening the database
- * and the organisation calendar, the common --db/--json/--help options, and day arguments.
+ * (or, with --server, the remote store that speaks the server's HTTP API) and the organisation
+ * calendar, the common --db/--server/--token/--json/--help options, and day arguments.
  */
 #include "cli/cli.h"
 
@@ -10,15 +11,23 @@
 #include <string.h>
 
 #include "kpi/time.h"
+#include "remote/remote.h"
 
 int cli_fail(struct cli *c, int exit_code, const char *fmt, ...)
 {
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "kpi %s: ", c->command ? c->command : "");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    fprintf(stderr, "kpi %s: %s", c->command ? c->command : "", msg);
+    /* Remote mode: the server's own words about the request that failed, unless the message says
+     * it already (a missing KPI or a taken key is already told by the command). */
+    int code;
+    const char *why = kpi_store_http_error(c->store, &code);
+    if (code != 0 && code != -ENOENT && code != -EEXIST && why[0] && !strstr(msg, why))
+        fprintf(stderr, " (%s)", why);
+    fputc('\n', stderr);
     return exit_code;
 }
 
@@ -44,7 +53,25 @@ const struct cli_command *cli_find_command(const char *name)
 static int open_store(struct cli *c, bool create)
 {
     struct kpi_diag diag = {""};
-    int r = kpi_store_open_sqlite(c->db_path, create, &c->store, &diag);
+    int r;
+    if (c->server_given && c->db_given)
+        return cli_usage(c, "--db and --server exclude each other: give the database file or the server, not both");
+    if (c->server && c->local_only)
+        return cli_usage(c,
+                         "'%s' works on a database file only and cannot run against a server: give --db FILE instead of "
+                         "--server",
+                         c->local_only);
+    if (c->server && !c->local_only) {
+        if (!c->token || !*c->token)
+            return cli_usage(c, "--server needs an API token: give --token TOKEN or set KPI_TOKEN (tokens are made with "
+                                "'kpi token create NAME' on the server's database)");
+        r = kpi_store_open_http(c->server, c->token, &c->store, &diag);
+        if (r == -EINVAL && diag.msg[0] && (strncmp(diag.msg, "server:", 7) == 0 || strncmp(diag.msg, "token:", 6) == 0))
+            return cli_usage(c, "%s", diag.msg);
+        c->db_path = c->server;
+    } else {
+        r = kpi_store_open_sqlite(c->db_path, create, &c->store, &diag);
+    }
     if (r < 0)
         return cli_fail(c, EXIT_RUNTIME, "%s", diag.msg[0] ? diag.msg : kpi_strerror(r));
     r = kpi_store_calendar(c->store, &c->cal, &diag);
@@ -115,6 +142,16 @@ int cli_common_option(struct cli *c, int opt, const char *arg)
     switch (opt) {
     case OPT_DB:
         c->db_path = arg;
+        c->db_given = true;
+        if (!c->server_given)
+            c->server = NULL; /* an explicit file wins over $KPI_SERVER */
+        return 1;
+    case OPT_SERVER:
+        c->server = arg;
+        c->server_given = true;
+        return 1;
+    case OPT_TOKEN:
+        c->token = arg;
         return 1;
     case OPT_JSON:
         c->json = true;

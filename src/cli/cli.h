@@ -20,8 +20,13 @@
 #define EXIT_USAGE 2
 
 struct cli {
-    const char *db_path; /* --db, $KPI_DB, ./kpi.db */
-    bool json;           /* --json */
+    const char *db_path;    /* --db, $KPI_DB, ./kpi.db; in remote mode the server's URL (for messages) */
+    bool db_given;          /* --db was given: $KPI_SERVER does not apply */
+    const char *server;     /* --server URL (or $KPI_SERVER unless --db is given): use the HTTP API */
+    bool server_given;      /* --server was given */
+    const char *token;      /* --token, $KPI_TOKEN: the API token sent to the server */
+    const char *local_only; /* set for commands that work on a database file only: what they are */
+    bool json;              /* --json */
     const char *command;
     struct kpi_store *store;
     struct kpi_calendar cal;
@@ -44,7 +49,9 @@ int cli_fail(struct cli *c, int exit_code, const char *fmt, ...) __attribute__((
 /* Usage error: the message plus "see 'kpi help COMMAND'". */
 int cli_usage(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Opens the database (without creating it) and loads the calendar. Returns 0 or an exit code. */
+/* Opens the database (without creating it) and loads the calendar. Returns 0 or an exit code.
+ * With a server (--server, $KPI_SERVER) the store is the server's HTTP API instead
+ * (remote/remote.h); commands marked local_only then fail with a usage error. */
 int cli_open(struct cli *c);
 int cli_open_create(struct cli *c);
 void cli_close(struct cli *c);
@@ -62,15 +69,18 @@ int cli_date_arg(struct cli *c, const char *field, const char *text, int64_t *re
 /* Parses a day given as YYYY-MM-DD or as a period label (the label's first or last day). */
 int cli_parse_day(struct cli *c, const char *text, bool end, int64_t *ret_day);
 
-/* Shared handling of --db/--json/--help inside each command's getopt loop. */
+/* Shared handling of --db/--server/--token/--json/--help inside each command's getopt loop. */
 enum {
     OPT_DB = 1000,
     OPT_JSON,
     OPT_HELP,
+    OPT_SERVER,
+    OPT_TOKEN,
     OPT_FIRST_COMMAND_OPTION,
 };
 #define CLI_COMMON_OPTIONS                                                                                                         \
     {"db", required_argument, NULL, OPT_DB}, {"json", no_argument, NULL, OPT_JSON},                                                \
+        {"server", required_argument, NULL, OPT_SERVER}, {"token", required_argument, NULL, OPT_TOKEN},                            \
     {                                                                                                                              \
         "help", no_argument, NULL, OPT_HELP                                                                                        \
     }
@@ -114,6 +124,8 @@ int cmd_anomalies(struct cli *c, int argc, char **argv);
 int cmd_drivers(struct cli *c, int argc, char **argv);
 int cmd_correlate(struct cli *c, int argc, char **argv);
 int cmd_insights(struct cli *c, int argc, char **argv);
+int cmd_serve(struct cli *c, int argc, char **argv);
+int cmd_token(struct cli *c, int argc, char **argv);
 int cmd_help(struct cli *c, int argc, char **argv);
 
 #endif

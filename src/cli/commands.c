@@ -7,6 +7,9 @@
 
 #define COMMON_HELP                                                                                                                \
     "  --db FILE            database file (default: $KPI_DB, else ./kpi.db)\n"                                                     \
+    "  --server URL         work against a running 'kpi serve' instead (default: $KPI_SERVER unless\n"                             \
+    "                       --db is given; see docs/cli.md, \"Remote mode\")\n"                                                    \
+    "  --token TOKEN        API token for --server (default: $KPI_TOKEN)\n"                                                        \
     "  --help               show this help\n"
 
 #define FIELD_HELP                                                                                                                 \
@@ -294,6 +297,29 @@ const struct cli_command cli_commands[] = {
      "  --team T             only KPIs of team T\n"
      "  --as-of DATE         as of that day (default: today)\n"
      "  --json               {as_of, summary, kpis: [{kpi, status, text, p_target}]}\n" COMMON_HELP},
+    {"serve", cmd_serve, "serve the REST API over HTTP",
+     "usage: kpi serve [--listen HOST:PORT] [--threads N] [--access-log FILE|-|off] [--max-body BYTES]\n"
+     "                 [--max-batch N] [--print-routes]\n\n"
+     "Serves the REST API under /api/v1 (see docs/api.md and /api/v1/openapi.json), /healthz,\n"
+     "/readyz and /metrics on the database. Every /api/v1 route needs 'Authorization: Bearer TOKEN'\n"
+     "(see 'kpi token'). Stops gracefully on SIGTERM or SIGINT: requests in flight finish first.\n\n"
+     "Options:\n"
+     "  --listen HOST:PORT   address to listen on (default: $KPI_LISTEN, else 127.0.0.1:8080;\n"
+     "                       port 0 picks a free port, printed on stderr)\n"
+     "  --threads N          request threads (default: one per core)\n"
+     "  --access-log FILE    one JSON line per request: to FILE, '-' for stderr (default), or off\n"
+     "  --max-body BYTES     largest request body (default 33554432); larger ones get 413\n"
+     "  --max-batch N        most points in one batch (default 100000); more get 413\n"
+     "  --print-routes       print every route (METHOD PATTERN) and exit\n" COMMON_HELP},
+    {"token", cmd_token, "create, list or revoke API tokens",
+     "usage: kpi token create NAME [--json]\n"
+     "       kpi token list [--json]\n"
+     "       kpi token revoke NAME\n\n"
+     "API tokens let machines call the REST API: send 'Authorization: Bearer TOKEN'. 'create' prints\n"
+     "the new token once; only its hash is stored, so a lost token cannot be shown again (revoke it\n"
+     "and create another). 'revoke' takes effect at the next request.\n\n"
+     "Options:\n"
+     "  --json               print {name, token} (create) or [{name, created}] (list)\n" COMMON_HELP},
     {"help", cmd_help, "show help for a command", "usage: kpi help [COMMAND]\n"},
     {0},
 };

@@ -74,6 +74,9 @@ struct kpi_json_points *kpi_json_points_free(struct kpi_json_points *p);
 int kpi_json_points_next(void *reader, struct kpi_ingest_row *ret_row, struct kpi_ingest_report *rep);
 /* Input bytes consumed so far. */
 uint64_t kpi_json_points_offset(const struct kpi_json_points *p);
+/* Reads the points of one KPI (POST /api/v1/kpis/{key}/points): items may omit "kpi" (key is
+ * used), and an item whose "kpi" is another key is rejected. NULL restores the default. */
+void kpi_json_points_set_kpi(struct kpi_json_points *p, const char *key);
 /* Imports such an array, all or nothing, as kpi_ingest_csv does for CSV. */
 int kpi_json_points_import(struct kpi_store *s, const struct kpi_calendar *cal, kpi_csv_read_fn read, void *read_ctx,
                            kpi_ingest_progress_fn progress, void *progress_ctx, struct kpi_ingest_report *ret_report,
@@ -116,5 +119,14 @@ struct kpi_json_pair {
 /* {kpi, granularity, max_lag, compared, pairs: [{kpi, lag, r, n_pairs, leader}], note}. */
 int kpi_json_correlate(struct kpi_buf *out, const char *key, const char *granularity, int max_lag, size_t compared,
                        const struct kpi_json_pair *pairs, size_t n, enum kpi_json_style style);
+
+/* ---- pieces of HTTP API answers (api.c) ---- */
+
+/* Appends s as a JSON string literal; -EINVAL when s is not UTF-8. */
+int kpi_json_quote(struct kpi_buf *out, const char *s);
+/* An RFC 9457 problem document {type, title, status, detail}; with rep, also errors: [{index,
+ * field, reason}] (index the 1-based item or line, null when none applies; field split from a
+ * "FIELD: reason" message, else null), error_count and rows. */
+int kpi_json_problem(struct kpi_buf *out, int status, const char *detail, const struct kpi_ingest_report *rep);
 
 #endif

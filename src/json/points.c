@@ -9,12 +9,14 @@
  * longer one is skipped (and reported) without being held in memory. A bad element is reported and
  * reading goes on with the next; an error in the array itself (a missing comma, a mismatched
  * bracket, the end of input inside the array, data after it) ends the input, since no further
- * element boundary can be trusted.
+ * element boundary can be trusted. A reader may be bound to one KPI (kpi_json_points_set_kpi, for
+ * POST /api/v1/kpis/{key}/points): items then may omit "kpi" and may not name another.
  */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/str.h"
 #include "json/json.h"
 #include "kpi/dims.h"
 
@@ -47,6 +49,8 @@ struct kpi_json_points {
     enum reader_state state;
     uint64_t index; /* items seen, 1-based index of the last */
     json_t *item;   /* the decoded element handed out last */
+    bool fixed;     /* items are points of fixed_kpi (kpi_json_points_set_kpi) */
+    char fixed_kpi[KPI_KEY_MAX * 4 + 1];
 };
 
 int kpi_json_points_new(kpi_csv_read_fn read, void *read_ctx, struct kpi_json_points **ret_reader)
@@ -76,6 +80,12 @@ struct kpi_json_points *kpi_json_points_free(struct kpi_json_points *p)
     free(p->buf);
     free(p);
     return NULL;
+}
+
+void kpi_json_points_set_kpi(struct kpi_json_points *p, const char *key)
+{
+    p->fixed = key != NULL;
+    kpi_strlcpy(p->fixed_kpi, key ? key : "", sizeof(p->fixed_kpi));
 }
 
 uint64_t kpi_json_points_offset(const struct kpi_json_points *p)
@@ -289,12 +299,18 @@ static int check_shape(struct kpi_json_points *p, json_t *v, struct kpi_ingest_r
     static const char *const required[] = {"kpi", "at", "value"};
     json_t *got[] = {kpi, at, value};
     for (size_t i = 0; i < 3; i++) {
+        if (!got[i] && i == 0 && p->fixed)
+            continue; /* the route's KPI */
         if (!got[i]) {
             kpi_ingest_report_error(rep, item, "missing field '%s'", required[i]);
             bad = true;
         } else if (i < 2 ? !json_is_string(got[i]) : !json_is_number(got[i])) {
             kpi_ingest_report_error(rep, item, "%s: expected %s, found %s", required[i], i < 2 ? "a string" : "a number",
                                     type_name(got[i]));
+            bad = true;
+        } else if (i == 0 && p->fixed && strcmp(json_string_value(kpi), p->fixed_kpi) != 0) {
+            kpi_ingest_report_error(rep, item, "kpi: this route takes points of %s only; use POST /api/v1/points",
+                                    shown(p->fixed_kpi, text, sizeof(text)));
             bad = true;
         }
     }
@@ -331,8 +347,8 @@ static int check_shape(struct kpi_json_points *p, json_t *v, struct kpi_ingest_r
     row->line = item;
     row->offset = kpi_json_points_offset(p);
     row->columns = false;
-    row->kpi = json_string_value(kpi);
-    row->kpi_len = json_string_length(kpi);
+    row->kpi = kpi ? json_string_value(kpi) : p->fixed_kpi;
+    row->kpi_len = kpi ? json_string_length(kpi) : strlen(p->fixed_kpi);
     row->at = json_string_value(at);
     row->at_len = json_string_length(at);
     row->has_number = true;

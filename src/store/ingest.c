@@ -159,7 +159,7 @@ static const char *field_name(const struct kpi_ingest_row *row, size_t column, b
                               size_t size)
 {
     if (row->columns)
-        snprintf(buf, size, "column %zu (%.*s)", column, (int)len, name);
+        snprintf(buf, size, "column %zu (%.*s)", dim ? column : column - row->no_kpi_column, (int)len, name);
     else
         snprintf(buf, size, "%s%.*s", dim ? "dims." : "", (int)len, name);
     return buf;
@@ -325,10 +325,171 @@ out:
     return r;
 }
 
+/* A validated row of kpi_ingest_rows_locked: dims_id is an index into the batch's own list of
+ * distinct dims (0 = none) until the write phase maps it to the stored id. */
+static int local_dims(struct import *im, struct kpi_ingest_row *row, char ***canons, size_t *n_canons, int64_t *ret_local)
+{
+    *ret_local = 0;
+    if (row->n_dims == 0)
+        return 0;
+    char canon[KPI_DIMS_CANON_MAX + 1];
+    struct kpi_diag ddiag = {""};
+    if (kpi_dims_canon(row->dims, row->n_dims, canon, sizeof(canon), &ddiag) < 0) {
+        kpi_ingest_report_error(im->report, row->line, "dims: %s", ddiag.msg[0] ? ddiag.msg : "invalid");
+        return 1;
+    }
+    size_t len = strlen(canon);
+    if (kpi_strmap_get(&im->dims, canon, len, ret_local))
+        return 0;
+    if (*n_canons >= DIMS_CACHE_MAX)
+        return -E2BIG;
+    char **grown = realloc(*canons, (*n_canons + 1) * sizeof(**canons));
+    if (!grown)
+        return -ENOMEM;
+    *canons = grown;
+    grown[*n_canons] = strdup(canon);
+    if (!grown[*n_canons])
+        return -ENOMEM;
+    (*n_canons)++;
+    *ret_local = (int64_t)*n_canons;
+    int r = kpi_strmap_put(&im->dims, canon, len, *ret_local);
+    return r < 0 ? r : 0;
+}
+
+int kpi_ingest_rows_locked(struct kpi_store *s, const struct kpi_calendar *cal, kpi_ingest_next_fn next, void *ctx, size_t max_rows,
+                           const struct kpi_ingest_lock *lock, struct kpi_ingest_report *ret_report, struct kpi_diag *diag)
+{
+    struct kpi_ingest_report *rep = ret_report;
+    memset(rep, 0, sizeof(*rep));
+    struct import im = {.store = s, .cal = cal, .report = rep};
+    kpi_strmap_init(&im.kpis, KEY_CACHE_MAX);
+    kpi_strmap_init(&im.dims, DIMS_CACHE_MAX);
+    char **canons = NULL;
+    size_t n_canons = 0, cap = 0;
+    int64_t *dims_ids = NULL;
+    bool locked = false, in_tx = false;
+    int r;
+
+    /* Phase 1: read and validate everything, outside the lock. */
+    for (;;) {
+        struct kpi_ingest_row row;
+        r = next(ctx, &row, rep);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            kpi_diag_set(diag, r, "reading input: %s", kpi_strerror(r));
+            goto out;
+        }
+        rep->rows++;
+        if (rep->rows > max_rows) {
+            r = kpi_diag_set(diag, -E2BIG, "more than %zu points in one batch; split it", max_rows);
+            goto out;
+        }
+        struct pending p;
+        r = check_row(&im, &row, false, &p);
+        if (r < 0) {
+            kpi_diag_set(diag, r, "%s %llu: %s", row.columns ? "line" : "item", (unsigned long long)row.line, kpi_strerror(r));
+            goto out;
+        }
+        if (r > 0 || rep->n_errors > 0)
+            continue;
+        int64_t local;
+        r = local_dims(&im, &row, &canons, &n_canons, &local);
+        if (r < 0) {
+            kpi_diag_set(diag, r, "dims: %s", r == -E2BIG ? "too many distinct dimension sets in one batch" : kpi_strerror(r));
+            goto out;
+        }
+        if (r > 0)
+            continue;
+        int64_t kpi_id;
+        lookup_kpi(&im, row.kpi, row.kpi_len, &kpi_id); /* cached by check_row */
+        struct kpi_at at;
+        kpi_at_parse(row.at, row.at_len, &at);
+        double value = row.number;
+        if (!row.has_number)
+            kpi_parse_double(row.value, row.value_len, &value);
+        if (value == 0)
+            value = 0;
+        if (im.n_batch == cap) {
+            size_t ncap = cap ? cap * 2 : 1024;
+            struct pending *nb = realloc(im.batch, ncap * sizeof(*nb));
+            if (!nb) {
+                r = kpi_diag_set(diag, -ENOMEM, "out of memory");
+                goto out;
+            }
+            im.batch = nb;
+            cap = ncap;
+        }
+        int flags;
+        int64_t ms;
+        kpi_ingest_at_instant(cal, &at, &ms, &flags);
+        im.batch[im.n_batch++] = (struct pending){kpi_id, local, ms, value, im.seq++, flags};
+    }
+    if (rep->n_errors > 0) {
+        r = kpi_diag_set(diag, -EINVAL, "%llu bad row%s; nothing was written", (unsigned long long)rep->n_errors,
+                         rep->n_errors == 1 ? "" : "s");
+        goto out;
+    }
+
+    /* Phase 2: under the lock, intern the batch's dims and write it in one transaction. */
+    im.run = malloc((im.n_batch ? im.n_batch : 1) * sizeof(*im.run));
+    dims_ids = calloc(n_canons + 1, sizeof(*dims_ids));
+    if (!im.run || !dims_ids) {
+        r = kpi_diag_set(diag, -ENOMEM, "out of memory");
+        goto out;
+    }
+    if (lock)
+        lock->lock(lock->ctx);
+    locked = true;
+    r = kpi_store_begin(s);
+    if (r < 0) {
+        kpi_diag_set(diag, r, "cannot start a transaction: %s", kpi_strerror(r));
+        goto out;
+    }
+    in_tx = true;
+    for (size_t i = 0; i < n_canons; i++) {
+        r = kpi_store_dims_intern(s, canons[i], &dims_ids[i + 1]);
+        if (r < 0) {
+            kpi_diag_set(diag, r, "writing dimensions: %s", kpi_strerror(r));
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < im.n_batch; i++)
+        im.batch[i].dims_id = dims_ids[im.batch[i].dims_id];
+    r = flush(&im);
+    if (r < 0) {
+        kpi_diag_set(diag, r, "writing points: %s", kpi_strerror(r));
+        goto out;
+    }
+    r = kpi_store_commit(s);
+    if (r < 0) {
+        kpi_diag_set(diag, r, "commit failed: %s", kpi_strerror(r));
+        goto out;
+    }
+    in_tx = false;
+out:
+    if (in_tx) {
+        kpi_store_rollback(s);
+        rep->written = 0;
+    }
+    if (locked && lock)
+        lock->unlock(lock->ctx);
+    for (size_t i = 0; i < n_canons; i++)
+        free(canons[i]);
+    free(canons);
+    free(dims_ids);
+    free(im.batch);
+    free(im.run);
+    kpi_strmap_free(&im.kpis);
+    kpi_strmap_free(&im.dims);
+    return r;
+}
+
 /* The CSV source: a header `kpi,at,value[,dim...]`, then one point per line; an empty cell leaves
  * that dimension unset. */
-struct csv_source {
+struct kpi_ingest_csv_source {
     struct kpi_csv *csv;
+    char fixed_kpi[KPI_KEY_MAX + 1]; /* "" when the first column names the KPI */
     bool have_header;
     bool done;
     size_t n_columns;
@@ -343,41 +504,48 @@ static bool field_is(const struct kpi_csv_field *f, const char *name)
     return f->len == strlen(name) && memcmp(f->data, name, f->len) == 0;
 }
 
-static int parse_header(struct csv_source *src, struct kpi_ingest_report *rep, const struct kpi_csv_field *f, size_t n)
+static int parse_header(struct kpi_ingest_csv_source *src, struct kpi_ingest_report *rep, const struct kpi_csv_field *f, size_t n)
 {
-    if (n < 3 || !field_is(&f[0], "kpi") || !field_is(&f[1], "at") || !field_is(&f[2], "value")) {
+    /* With a fixed KPI the header is `at,value[,dim...]`: skip the missing kpi column. */
+    size_t first = src->fixed_kpi[0] ? 2 : 3;
+    if (src->fixed_kpi[0]) {
+        if (n < 2 || !field_is(&f[0], "at") || !field_is(&f[1], "value")) {
+            kpi_ingest_report_error(rep, 1, "header: expected 'at,value' followed by optional dimension names");
+            return -EINVAL;
+        }
+    } else if (n < 3 || !field_is(&f[0], "kpi") || !field_is(&f[1], "at") || !field_is(&f[2], "value")) {
         kpi_ingest_report_error(rep, 1, "header: expected 'kpi,at,value' followed by optional dimension names");
         return -EINVAL;
     }
-    if (n - 3 > KPI_DIMS_MAX) {
+    if (n - first > KPI_DIMS_MAX) {
         kpi_ingest_report_error(rep, 1, "header: at most %d dimension columns", KPI_DIMS_MAX);
         return -EINVAL;
     }
-    for (size_t i = 3; i < n; i++) {
+    for (size_t i = first; i < n; i++) {
         if (!kpi_dim_key_valid(f[i].data, f[i].len)) {
             kpi_ingest_report_error(
                 rep, 1, "column %zu: '%.*s' is not a valid dimension name (a lower-case letter, then letters, digits or _)", i + 1,
                 (int)(f[i].len > 64 ? 64 : f[i].len), f[i].data);
             return -EINVAL;
         }
-        for (size_t j = 3; j < i; j++) {
+        for (size_t j = first; j < i; j++) {
             if (f[j].len == f[i].len && memcmp(f[j].data, f[i].data, f[i].len) == 0) {
                 kpi_ingest_report_error(rep, 1, "column %zu: dimension '%.*s' appears twice", i + 1, (int)f[i].len, f[i].data);
                 return -EINVAL;
             }
         }
-        memcpy(src->dim_names[i - 3], f[i].data, f[i].len);
-        src->dim_names[i - 3][f[i].len] = '\0';
-        src->dim_lens[i - 3] = f[i].len;
+        memcpy(src->dim_names[i - first], f[i].data, f[i].len);
+        src->dim_names[i - first][f[i].len] = '\0';
+        src->dim_lens[i - first] = f[i].len;
     }
-    src->n_dims = n - 3;
+    src->n_dims = n - first;
     src->n_columns = n;
     return 0;
 }
 
-static int csv_next(void *ctx, struct kpi_ingest_row *ret_row, struct kpi_ingest_report *rep)
+int kpi_ingest_csv_next(void *ctx, struct kpi_ingest_row *ret_row, struct kpi_ingest_report *rep)
 {
-    struct csv_source *src = ctx;
+    struct kpi_ingest_csv_source *src = ctx;
     while (!src->done) {
         const struct kpi_csv_field *f;
         size_t n;
@@ -412,21 +580,30 @@ static int csv_next(void *ctx, struct kpi_ingest_row *ret_row, struct kpi_ingest
         row->line = line;
         row->offset = kpi_csv_offset(src->csv);
         row->columns = true;
-        row->kpi = f[0].data;
-        row->kpi_len = f[0].len;
-        row->at = f[1].data;
-        row->at_len = f[1].len;
+        size_t k = 0; /* the column of `at` minus one */
+        if (src->fixed_kpi[0]) {
+            row->kpi = src->fixed_kpi;
+            row->kpi_len = strlen(src->fixed_kpi);
+            row->no_kpi_column = 1;
+        } else {
+            row->kpi = f[0].data;
+            row->kpi_len = f[0].len;
+            row->no_kpi_column = 0;
+            k = 1;
+        }
+        row->at = f[k].data;
+        row->at_len = f[k].len;
         row->has_number = false;
         row->number = 0;
-        row->value = f[2].data;
-        row->value_len = f[2].len;
+        row->value = f[k + 1].data;
+        row->value_len = f[k + 1].len;
         size_t nd = 0;
         for (size_t i = 0; i < src->n_dims; i++) {
-            const struct kpi_csv_field *c = &f[3 + i];
+            const struct kpi_csv_field *c = &f[k + 2 + i];
             if (c->len == 0)
                 continue;
             row->dims[nd] = (struct kpi_dim){src->dim_names[i], src->dim_lens[i], c->data, c->len};
-            row->dim_columns[nd] = (uint16_t)(4 + i);
+            row->dim_columns[nd] = (uint16_t)(k + 3 + i);
             nd++;
         }
         row->n_dims = nd;
@@ -436,16 +613,46 @@ static int csv_next(void *ctx, struct kpi_ingest_row *ret_row, struct kpi_ingest
     return 0;
 }
 
+int kpi_ingest_csv_source_new(kpi_csv_read_fn read, void *read_ctx, const char *fixed_kpi, struct kpi_ingest_csv_source **ret_src)
+{
+    struct kpi_ingest_csv_source *src = calloc(1, sizeof(*src));
+    if (!src)
+        return -ENOMEM;
+    if (fixed_kpi)
+        kpi_strlcpy(src->fixed_kpi, fixed_kpi, sizeof(src->fixed_kpi));
+    int r = kpi_csv_new(read, read_ctx, KPI_CSV_FIELD_MAX_DEFAULT, KPI_DIMS_MAX + 3, &src->csv);
+    if (r < 0) {
+        free(src);
+        return r;
+    }
+    *ret_src = src;
+    return 0;
+}
+
+struct kpi_ingest_csv_source *kpi_ingest_csv_source_free(struct kpi_ingest_csv_source *src)
+{
+    if (src) {
+        kpi_csv_free(src->csv);
+        free(src);
+    }
+    return NULL;
+}
+
+const char *kpi_ingest_csv_source_error(const struct kpi_ingest_csv_source *src)
+{
+    return src->fatal.msg;
+}
+
 int kpi_ingest_csv(struct kpi_store *s, const struct kpi_calendar *cal, kpi_csv_read_fn read, void *read_ctx,
                    kpi_ingest_progress_fn progress, void *progress_ctx, struct kpi_ingest_report *ret_report, struct kpi_diag *diag)
 {
-    struct csv_source src = {0};
+    struct kpi_ingest_csv_source src = {0};
     int r = kpi_csv_new(read, read_ctx, KPI_CSV_FIELD_MAX_DEFAULT, KPI_DIMS_MAX + 3, &src.csv);
     if (r < 0) {
         memset(ret_report, 0, sizeof(*ret_report));
         return kpi_diag_set(diag, r, "cannot read CSV: %s", kpi_strerror(r));
     }
-    r = kpi_ingest_rows(s, cal, csv_next, &src, progress, progress_ctx, ret_report, diag);
+    r = kpi_ingest_rows(s, cal, kpi_ingest_csv_next, &src, progress, progress_ctx, ret_report, diag);
     if (r < 0 && src.fatal.msg[0])
         kpi_diag_set(diag, r, "reading input: %s", src.fatal.msg);
     kpi_csv_free(src.csv);

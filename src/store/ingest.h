@@ -44,6 +44,7 @@ struct kpi_ingest_row {
     uint64_t line;   /* where the row is, as kpi_ingest_error.line */
     uint64_t offset; /* input bytes consumed once this row was read (for progress) */
     bool columns;
+    int no_kpi_column; /* 1 when the CSV has no kpi column (a route's fixed KPI): shifts column numbers */
     const char *kpi;
     size_t kpi_len;
     const char *at;
@@ -80,6 +81,30 @@ int kpi_ingest_rows(struct kpi_store *s, const struct kpi_calendar *cal, kpi_ing
 int kpi_ingest_csv(struct kpi_store *s, const struct kpi_calendar *cal, kpi_csv_read_fn read, void *read_ctx,
                    kpi_ingest_progress_fn progress, void *progress_ctx, struct kpi_ingest_report *ret_report,
                    struct kpi_diag *diag);
+
+/* The CSV source on its own, for callers that drive kpi_ingest_rows or kpi_ingest_rows_locked
+ * themselves. With fixed_kpi, the header is `at,value[,dim...]` and every row belongs to that KPI.
+ * kpi_ingest_csv_next is its kpi_ingest_next_fn; kpi_ingest_csv_source_error says why a source
+ * failure ended the input. */
+struct kpi_ingest_csv_source;
+int kpi_ingest_csv_source_new(kpi_csv_read_fn read, void *read_ctx, const char *fixed_kpi, struct kpi_ingest_csv_source **ret_src);
+struct kpi_ingest_csv_source *kpi_ingest_csv_source_free(struct kpi_ingest_csv_source *src);
+int kpi_ingest_csv_next(void *src, struct kpi_ingest_row *ret_row, struct kpi_ingest_report *rep);
+const char *kpi_ingest_csv_source_error(const struct kpi_ingest_csv_source *src);
+
+/* Serialises writers that share one database (the HTTP server's write lock). */
+struct kpi_ingest_lock {
+    void (*lock)(void *ctx);
+    void (*unlock)(void *ctx);
+    void *ctx;
+};
+
+/* A bounded batch, for servers: every row is read and validated first, without a transaction or
+ * the lock (so concurrent batches are parsed in parallel), keeping at most max_rows rows in memory
+ * (-E2BIG past it, nothing written); then, only if every row is good, the lock is taken and the
+ * rows are written in one transaction. Returns as kpi_ingest_rows. */
+int kpi_ingest_rows_locked(struct kpi_store *s, const struct kpi_calendar *cal, kpi_ingest_next_fn next, void *ctx, size_t max_rows,
+                           const struct kpi_ingest_lock *lock, struct kpi_ingest_report *ret_report, struct kpi_diag *diag);
 
 /* Writes one point (idempotent on kpi, dims, at). dims may be reordered. */
 int kpi_ingest_point(struct kpi_store *s, const struct kpi_calendar *cal, const char *key, double value, const struct kpi_at *at,

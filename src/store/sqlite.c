@@ -41,6 +41,8 @@ enum stmt_id {
     ST_SCAN_KPI,
     ST_SCAN_ALL,
     ST_SPAN,
+    ST_TOKEN_FIND,
+    ST_DATA_VERSION,
     ST__COUNT,
 };
 
@@ -60,6 +62,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                     "AND c.start < ?3 AND c.last >= ?2 ORDER BY d.canon, c.start",
     [ST_SCAN_ALL] = "SELECT kpi_id, dims_id, data FROM chunk WHERE start < ?3 AND last >= ?2 ORDER BY kpi_id, dims_id, start",
     [ST_SPAN] = "SELECT min(start), max(last) FROM chunk WHERE kpi_id = ?1",
+    [ST_TOKEN_FIND] = "SELECT name, created_ms FROM token WHERE hash = ?1",
+    [ST_DATA_VERSION] = "PRAGMA data_version",
     [ST_DIMS_ADD] = "INSERT INTO dims (canon) VALUES (?1)",
     [ST_KPI_GET] = "SELECT id, key, name, description, unit, format, decimals, direction, aggregation, granularity, "
                    "formula, tier, indicator, owner, team, parent, weight, review_cadence, visibility, tags, archived, "
@@ -1128,6 +1132,106 @@ static int sqlite_annotations_list(struct kpi_store *s, const char *kpi, int64_t
     return collect_rows(q, sizeof(struct kpi_annotation), fill_annotation, drop_annotations, (void **)ret, ret_n);
 }
 
+static int sqlite_data_version(struct kpi_store *s, uint64_t *ret_version)
+{
+    sqlite3_stmt *q = stmt(to_sqlite(s), ST_DATA_VERSION);
+    if (!q)
+        return -EIO;
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(q);
+        return map_rc(rc);
+    }
+    *ret_version = (uint64_t)sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    return 0;
+}
+
+/* ---- API tokens ---- */
+
+static int sqlite_token_add(struct kpi_store *s, const char *name, const uint8_t hash[KPI_TOKEN_HASH_SIZE], int64_t created_ms)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(to_sqlite(s)->db, "INSERT INTO token (name, hash, created_ms) VALUES (?1, ?2, ?3)", -1, &q, NULL) !=
+        SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 2, hash, KPI_TOKEN_HASH_SIZE, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, created_ms);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+static void fill_token(sqlite3_stmt *q, struct kpi_token *t)
+{
+    const char *name = (const char *)sqlite3_column_text(q, 0);
+    kpi_strlcpy(t->name, name ? name : "", sizeof(t->name));
+    t->created_ms = sqlite3_column_int64(q, 1);
+}
+
+static int sqlite_token_find(struct kpi_store *s, const uint8_t hash[KPI_TOKEN_HASH_SIZE], struct kpi_token *ret_token)
+{
+    sqlite3_stmt *q = stmt(to_sqlite(s), ST_TOKEN_FIND);
+    if (!q)
+        return -EIO;
+    sqlite3_bind_blob(q, 1, hash, KPI_TOKEN_HASH_SIZE, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        fill_token(q, ret_token);
+        sqlite3_reset(q);
+        return 0;
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
+}
+
+static int sqlite_tokens_list(struct kpi_store *s, struct kpi_token **ret, size_t *ret_n)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(to_sqlite(s)->db, "SELECT name, created_ms FROM token ORDER BY name", -1, &q, NULL) != SQLITE_OK)
+        return -EIO;
+    struct kpi_token *list = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct kpi_token *nl = realloc(list, ncap * sizeof(*nl));
+            if (!nl) {
+                free(list);
+                sqlite3_finalize(q);
+                return -ENOMEM;
+            }
+            list = nl;
+            cap = ncap;
+        }
+        fill_token(q, &list[n++]);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        free(list);
+        return map_rc(rc);
+    }
+    *ret = list;
+    *ret_n = n;
+    return 0;
+}
+
+static int sqlite_token_remove(struct kpi_store *s, const char *name)
+{
+    struct sqlite_store *st = to_sqlite(s);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(st->db, "DELETE FROM token WHERE name = ?1", -1, &q, NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE)
+        return map_rc(rc);
+    return sqlite3_changes(st->db) == 0 ? -ENOENT : 0;
+}
+
 static const struct kpi_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
@@ -1153,6 +1257,11 @@ static const struct kpi_store_ops sqlite_ops = {
     .action_done = sqlite_action_done,
     .annotation_add = sqlite_annotation_add,
     .annotations_list = sqlite_annotations_list,
+    .data_version = sqlite_data_version,
+    .token_add = sqlite_token_add,
+    .token_find = sqlite_token_find,
+    .tokens_list = sqlite_tokens_list,
+    .token_remove = sqlite_token_remove,
 };
 
 static int migrate(struct sqlite_store *st, struct kpi_diag *diag)

@@ -307,6 +307,31 @@ int kpi_store_annotations_list(struct kpi_store *s, const char *kpi, int64_t fro
     CALL(annotations_list, s, kpi, from_day, to_day, ret, ret_n);
 }
 
+int kpi_store_data_version(struct kpi_store *s, uint64_t *ret_version)
+{
+    CALL(data_version, s, ret_version);
+}
+
+int kpi_store_token_add(struct kpi_store *s, const char *name, const uint8_t hash[KPI_TOKEN_HASH_SIZE], int64_t created_ms)
+{
+    CALL(token_add, s, name, hash, created_ms);
+}
+
+int kpi_store_token_find(struct kpi_store *s, const uint8_t hash[KPI_TOKEN_HASH_SIZE], struct kpi_token *ret_token)
+{
+    CALL(token_find, s, hash, ret_token);
+}
+
+int kpi_store_tokens_list(struct kpi_store *s, struct kpi_token **ret, size_t *ret_n)
+{
+    CALL(tokens_list, s, ret, ret_n);
+}
+
+int kpi_store_token_remove(struct kpi_store *s, const char *name)
+{
+    CALL(token_remove, s, name);
+}
+
 void kpi_store_annotations_free(struct kpi_annotation *a, size_t n)
 {
     for (size_t i = 0; a && i < n; i++)

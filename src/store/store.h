@@ -22,7 +22,7 @@
 #define KPI_TZ_NAME_MAX 64
 
 /* The schema version this binary knows. */
-#define KPI_SCHEMA_VERSION 2
+#define KPI_SCHEMA_VERSION 3
 
 /* Bit flags of a stored point. */
 #define KPI_POINT_DATE 1 /* `at` was given as a date: stored as that day's local midnight */
@@ -92,6 +92,15 @@ struct kpi_annotation {
     int64_t created_ms;
 };
 
+#define KPI_TOKEN_NAME_MAX 64
+#define KPI_TOKEN_HASH_SIZE 32
+
+/* An API token as stored: its name and a hash of its text (never the text). */
+struct kpi_token {
+    char name[KPI_TOKEN_NAME_MAX + 1];
+    int64_t created_ms;
+};
+
 struct kpi_action_query {
     const char *owner; /* NULL: every owner */
     bool open_only;
@@ -129,6 +138,11 @@ struct kpi_store_ops {
     int (*annotation_add)(struct kpi_store *s, struct kpi_annotation *a);
     int (*annotations_list)(struct kpi_store *s, const char *kpi, int64_t from_day, int64_t to_day, struct kpi_annotation **ret,
                             size_t *ret_n);
+    int (*data_version)(struct kpi_store *s, uint64_t *ret_version);
+    int (*token_add)(struct kpi_store *s, const char *name, const uint8_t hash[KPI_TOKEN_HASH_SIZE], int64_t created_ms);
+    int (*token_find)(struct kpi_store *s, const uint8_t hash[KPI_TOKEN_HASH_SIZE], struct kpi_token *ret_token);
+    int (*tokens_list)(struct kpi_store *s, struct kpi_token **ret, size_t *ret_n);
+    int (*token_remove)(struct kpi_store *s, const char *name);
 };
 
 struct kpi_store {
@@ -188,6 +202,19 @@ int kpi_store_annotation_add(struct kpi_store *s, struct kpi_annotation *a);
 int kpi_store_annotations_list(struct kpi_store *s, const char *kpi, int64_t from_day, int64_t to_day, struct kpi_annotation **ret,
                                size_t *ret_n);
 void kpi_store_annotations_free(struct kpi_annotation *a, size_t n);
+
+/* A number that changes whenever another connection (another thread or process) has committed
+ * to the database since the last call on this connection: how the server notices writes it did
+ * not make itself. */
+int kpi_store_data_version(struct kpi_store *s, uint64_t *ret_version);
+
+/* API tokens. token_add: -EEXIST when the name (or, astronomically unlikely, the hash) is taken.
+ * token_find: the token with that hash, -ENOENT when none. tokens_list: by name (free()).
+ * token_remove: -ENOENT for an unknown name. */
+int kpi_store_token_add(struct kpi_store *s, const char *name, const uint8_t hash[KPI_TOKEN_HASH_SIZE], int64_t created_ms);
+int kpi_store_token_find(struct kpi_store *s, const uint8_t hash[KPI_TOKEN_HASH_SIZE], struct kpi_token *ret_token);
+int kpi_store_tokens_list(struct kpi_store *s, struct kpi_token **ret, size_t *ret_n);
+int kpi_store_token_remove(struct kpi_store *s, const char *name);
 
 /* The organisation calendar: loads the org's time zone. Free with kpi_store_calendar_done. */
 int kpi_store_calendar(struct kpi_store *s, struct kpi_calendar *ret_cal, struct kpi_diag *diag);
