@@ -27,7 +27,6 @@
 #define API_PAGE_DEFAULT 100u                    /* items of a list page when no limit is given */
 #define API_PAGE_MAX 1000u                       /* most items of a list page (422) */
 #define API_POINTS_PAGE_MAX 10000u               /* most points of a points page (422) */
-#define API_RANGE_PERIODS_MAX 10000              /* most periods a series request may span (422) */
 #define API_RESPONSE_MAX (256u * 1024 * 1024)    /* most bytes of a response body (500) */
 #define API_QUERY_PARAMS_MAX 16                  /* query parameters of one request (400) */
 #define API_ROUTE_PARAMS_MAX 4
@@ -114,10 +113,10 @@ int api_json(struct api_response *res, int status);
 /* An RFC 9457 problem: {type, title, status, detail} with detail from fmt. Always returns 0 so a
  * handler can `return api_problem(...)`. */
 int api_problem(struct api_response *res, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* A 422 for a rejected batch: detail plus errors: [{index, field, reason}] from the ingest report
+/* A rejected batch (400 malformed, 422 invalid): detail plus errors: [{index, field, reason}] from the ingest report
  * (index is the 1-based item or line; field and reason are split from each message). */
 struct kpi_ingest_report;
-int api_problem_batch(struct api_response *res, const char *detail, const struct kpi_ingest_report *rep);
+int api_problem_batch(struct api_response *res, int status, const char *detail, const struct kpi_ingest_report *rep);
 /* Maps a negative code with its diag to a problem: -ENOENT 404, -EEXIST 409, -EINVAL/-ERANGE 422,
  * -E2BIG 413, anything else 500 (the detail then names the failure without internals). */
 int api_problem_code(struct api_response *res, int code, const struct kpi_diag *diag);

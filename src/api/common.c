@@ -64,9 +64,9 @@ int api_problem(struct api_response *res, int status, const char *fmt, ...)
     return problem_with(res, status, detail, NULL);
 }
 
-int api_problem_batch(struct api_response *res, const char *detail, const struct kpi_ingest_report *rep)
+int api_problem_batch(struct api_response *res, int status, const char *detail, const struct kpi_ingest_report *rep)
 {
-    return problem_with(res, 422, detail, rep);
+    return problem_with(res, status, detail, rep);
 }
 
 int api_problem_code(struct api_response *res, int code, const struct kpi_diag *diag)

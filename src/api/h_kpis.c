@@ -14,6 +14,16 @@
 #include "json/json.h"
 #include "json/parse.h"
 
+/* A body the parser refused: syntax errors ("line L, column C: ...") are 400, the rest 422. */
+static int body_problem(struct api_response *res, int code, const struct kpi_diag *diag)
+{
+    if (code == -ENOMEM)
+        return code;
+    if (code == -E2BIG)
+        return api_problem(res, 413, "%s", diag->msg);
+    return api_problem(res, strncmp(diag->msg, "line ", 5) == 0 ? 400 : 422, "%s", diag->msg);
+}
+
 /* ---- organisation ---- */
 
 int api_h_org_get(struct api_request *req, struct api_response *res)
@@ -39,7 +49,7 @@ int api_h_org_put(struct api_request *req, struct api_response *res)
     struct kpi_diag diag = {{0}};
     r = kpi_json_parse_org(req->body, req->body_len, &old, &org, &diag);
     if (r < 0)
-        return api_problem(res, r == -EINVAL && strncmp(diag.msg, "line ", 5) == 0 ? 400 : 422, "%s", diag.msg);
+        return body_problem(res, r, &diag);
     r = api_write_begin(req);
     if (r < 0)
         return r;
@@ -53,14 +63,6 @@ int api_h_org_put(struct api_request *req, struct api_response *res)
 }
 
 /* ---- definitions ---- */
-
-/* A body the parser refused: syntax errors ("line L, column C: ...") are 400, the rest 422. */
-static int body_problem(struct api_response *res, int code, const struct kpi_diag *diag)
-{
-    if (code == -ENOMEM)
-        return code;
-    return api_problem(res, strncmp(diag->msg, "line ", 5) == 0 ? 400 : 422, "%s", diag->msg);
-}
 
 static int def_answer(struct api_request *req, struct api_response *res, const char *key, int status)
 {

@@ -55,11 +55,11 @@ static int ingest(struct api_request *req, struct api_response *res, const char 
 {
     if (!api_query_check(req, res, NULL))
         return 0;
+    if (req->body_len == 0)
+        return api_problem(res, 400, "the body is empty: send a JSON array of points or text/csv");
     bool csv = is_csv(req->content_type);
     if (!csv && !api_body_json(req, res))
         return 0;
-    if (req->body_len == 0)
-        return api_problem(res, 400, "the body is empty: send a JSON array of points or text/csv");
     if (fixed_kpi) {
         struct kpi_def d;
         int r = kpi_store_kpi_get(req->store, fixed_kpi, &d);
@@ -102,10 +102,19 @@ static int ingest(struct api_request *req, struct api_response *res, const char 
                        (unsigned long long)rep->written);
         api_json(res, 200);
     } else if (r == -EINVAL && rep->n_errors > 0) {
+        /* Malformed JSON or CSV is a 400, well-formed but invalid items a 422; both list every
+         * error found. Syntax errors read "line L, column C: ...". */
+        bool syntax = false;
+        for (uint64_t i = 0; i < rep->n_errors && i < KPI_INGEST_ERRORS_KEPT; i++)
+            syntax = syntax || strncmp(rep->errors[i].msg, "line ", 5) == 0 || strncmp(rep->errors[i].msg, "header: ", 8) == 0;
         char detail[256];
-        snprintf(detail, sizeof(detail), "%llu of %llu %s rejected; nothing was written", (unsigned long long)rep->n_errors,
-                 (unsigned long long)rep->rows, csv ? "rows" : "items");
-        api_problem_batch(res, detail, rep);
+        if (rep->n_errors <= rep->rows)
+            snprintf(detail, sizeof(detail), "%llu of %llu %s rejected; nothing was written", (unsigned long long)rep->n_errors,
+                     (unsigned long long)rep->rows, csv ? "rows" : "items");
+        else
+            snprintf(detail, sizeof(detail), "the %s body is %s (%llu error%s); nothing was written", csv ? "CSV" : "JSON",
+                     syntax ? "malformed" : "invalid", (unsigned long long)rep->n_errors, rep->n_errors == 1 ? "" : "s");
+        api_problem_batch(res, syntax ? 400 : 422, detail, rep);
     } else if (r == -E2BIG) {
         api_problem(res, 413, "%s", diag.msg);
     } else if (r == -ENOMEM) {

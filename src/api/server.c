@@ -28,7 +28,8 @@
 /* Per-connection request state, from the first callback to the response. */
 struct request_state {
     struct kpi_buf body;
-    bool too_big;     /* the body passed opt.body_max: answered 413 once it has been read */
+    bool too_big;     /* the body passed opt.body_max: answered 413 */
+    bool answered;    /* a response is queued */
     int64_t start_ns; /* when the request's headers arrived */
 };
 
@@ -62,6 +63,8 @@ int api_conn_get(struct api_server *srv, struct api_conn **ret_conn, struct kpi_
             free(c);
             return r;
         }
+        /* The server's memory stays bounded whatever the database's size (see API_DB_CACHE). */
+        kpi_store_memory_limit(c->store, API_DB_CACHE);
         pthread_mutex_lock(&srv->conns_lock);
         c->next = srv->conns;
         srv->conns = c;
@@ -198,32 +201,11 @@ static void response_init(struct api_response *res)
     kpi_buf_init(&res->body, API_RESPONSE_MAX);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size, void **con_cls)
+/* Builds the request from the connection, dispatches it (or answers the 413/400 found while
+ * reading it) and queues the response. */
+static enum MHD_Result answer(struct MHD_Connection *conn, struct api_server *srv, struct request_state *st, const char *method,
+                              const char *url)
 {
-    struct api_server *srv = cls;
-    struct request_state *st = *con_cls;
-    if (!st) {
-        st = calloc(1, sizeof(*st));
-        if (!st)
-            return MHD_NO;
-        kpi_buf_init(&st->body, srv->opt.body_max);
-        st->start_ns = mono_ns();
-        *con_cls = st;
-        /* A declared length past the limit is refused before reading anything. */
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        int64_t n;
-        if (cl && kpi_parse_int64(cl, strlen(cl), 0, INT64_MAX, &n) == 0 && (uint64_t)n > srv->opt.body_max)
-            st->too_big = true;
-        return MHD_YES;
-    }
-    if (*upload_data_size > 0) {
-        if (!st->too_big && kpi_buf_add(&st->body, upload_data, *upload_data_size) < 0)
-            st->too_big = true; /* kpi_buf freed what it had; the rest is read and dropped */
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-
     struct api_request req = {0};
     struct api_response res;
     response_init(&res);
@@ -239,7 +221,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &col);
 
     if (st->too_big) {
-        api_problem(&res, 413, "the request body is larger than the limit of %zu bytes", srv->opt.body_max);
+        api_problem(&res, 413, "the request body is larger than the limit of %zu bytes (--max-body)", srv->opt.body_max);
         api_metrics_observe(srv->metrics, api_n_routes, 413, (double)(mono_ns() - st->start_ns) / 1e9, 0);
     } else if (col.overflow) {
         api_problem(&res, 400, "more than %d query parameters", API_QUERY_PARAMS_MAX);
@@ -247,9 +229,43 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     } else {
         api_dispatch(srv, &req, &res);
     }
+    st->answered = true;
     enum MHD_Result ok = send_response(conn, srv, &req, &res, st->start_ns);
     api_response_done(&res);
     return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    struct api_server *srv = cls;
+    struct request_state *st = *con_cls;
+    if (!st) {
+        st = calloc(1, sizeof(*st));
+        if (!st)
+            return MHD_NO;
+        kpi_buf_init(&st->body, srv->opt.body_max);
+        st->start_ns = mono_ns();
+        *con_cls = st;
+        /* A declared length past the limit is refused at once, before the body is read (the
+         * connection is then closed rather than drained). */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        int64_t n;
+        if (cl && kpi_parse_int64(cl, strlen(cl), 0, INT64_MAX, &n) == 0 && (uint64_t)n > srv->opt.body_max) {
+            st->too_big = true;
+            return answer(conn, srv, st, method, url);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!st->too_big && kpi_buf_add(&st->body, upload_data, *upload_data_size) < 0)
+            st->too_big = true; /* a chunked body past the limit: kpi_buf freed it; the rest is dropped */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (st->answered)
+        return MHD_YES;
+    return answer(conn, srv, st, method, url);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -325,7 +341,7 @@ int api_serve(const struct api_options *opt, struct kpi_diag *diag)
     pthread_mutex_init(&srv->write_lock, NULL);
     pthread_mutex_init(&srv->conns_lock, NULL);
     pthread_mutex_init(&srv->log_lock, NULL);
-    srv->cache = api_cache_new(64u * 1024 * 1024);
+    srv->cache = api_cache_new(API_RESPONSE_CACHE);
     srv->metrics = api_metrics_new(api_n_routes);
 
     /* Signals are taken by sigwait below: block them before any thread starts. */

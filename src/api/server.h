@@ -14,6 +14,11 @@
 
 #include "api/api.h"
 
+/* Memory bounds of the server: SQLite's page cache per connection (one connection per thread, plus
+ * the main thread's), and the response cache shared by all. */
+#define API_DB_CACHE (4u * 1024 * 1024)
+#define API_RESPONSE_CACHE (16u * 1024 * 1024)
+
 struct api_options {
     const char *db_path;
     const char *listen; /* "127.0.0.1:8080" */

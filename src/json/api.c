@@ -4,6 +4,7 @@
  * token records of `kpi token` and /api/v1/tokens.
  */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json/json.h"
@@ -125,7 +126,11 @@ int kpi_json_problem(struct kpi_buf *out, int status, const char *detail, const 
             const char *reason;
             split_message(e->msg, field, sizeof(field), &reason);
             json_t *item = json_object();
-            json_object_set_new(item, "index", e->line ? json_integer((json_int_t)e->line) : json_null());
+            /* A CSV syntax error names its line only in the message ("line 7, column 3: ..."). */
+            uint64_t index = e->line;
+            if (index == 0 && strncmp(e->msg, "line ", 5) == 0)
+                index = strtoull(e->msg + 5, NULL, 10);
+            json_object_set_new(item, "index", index ? json_integer((json_int_t)index) : json_null());
             json_object_set_new(item, "field", field[0] ? json_string(field) : json_null());
             json_t *r = json_string(reason);
             json_object_set_new(item, "reason", r ? r : json_string("(not valid UTF-8)"));

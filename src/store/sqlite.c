@@ -1132,6 +1132,13 @@ static int sqlite_annotations_list(struct kpi_store *s, const char *kpi, int64_t
     return collect_rows(q, sizeof(struct kpi_annotation), fill_annotation, drop_annotations, (void **)ret, ret_n);
 }
 
+static int sqlite_memory_limit(struct kpi_store *s, size_t cache_bytes)
+{
+    char sql[96];
+    snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%zu; PRAGMA mmap_size = 0;", cache_bytes / 1024 ? cache_bytes / 1024 : 1);
+    return exec(to_sqlite(s), sql);
+}
+
 static int sqlite_data_version(struct kpi_store *s, uint64_t *ret_version)
 {
     sqlite3_stmt *q = stmt(to_sqlite(s), ST_DATA_VERSION);
@@ -1258,6 +1265,7 @@ static const struct kpi_store_ops sqlite_ops = {
     .annotation_add = sqlite_annotation_add,
     .annotations_list = sqlite_annotations_list,
     .data_version = sqlite_data_version,
+    .memory_limit = sqlite_memory_limit,
     .token_add = sqlite_token_add,
     .token_find = sqlite_token_find,
     .tokens_list = sqlite_tokens_list,

@@ -49,6 +49,8 @@ static int injected(const char *op)
         int fault_rc_ = injected(#op);                                                                                             \
         if (fault_rc_)                                                                                                             \
             return fault_rc_;                                                                                                      \
+        if (!s->ops->op)                                                                                                           \
+            return -ENOSYS; /* an operation this backend does not have */                                                          \
         return s->ops->op(__VA_ARGS__);                                                                                            \
     } while (0)
 
@@ -305,6 +307,11 @@ int kpi_store_annotations_list(struct kpi_store *s, const char *kpi, int64_t fro
                                size_t *ret_n)
 {
     CALL(annotations_list, s, kpi, from_day, to_day, ret, ret_n);
+}
+
+int kpi_store_memory_limit(struct kpi_store *s, size_t cache_bytes)
+{
+    CALL(memory_limit, s, cache_bytes);
 }
 
 int kpi_store_data_version(struct kpi_store *s, uint64_t *ret_version)

@@ -139,6 +139,7 @@ struct kpi_store_ops {
     int (*annotations_list)(struct kpi_store *s, const char *kpi, int64_t from_day, int64_t to_day, struct kpi_annotation **ret,
                             size_t *ret_n);
     int (*data_version)(struct kpi_store *s, uint64_t *ret_version);
+    int (*memory_limit)(struct kpi_store *s, size_t cache_bytes);
     int (*token_add)(struct kpi_store *s, const char *name, const uint8_t hash[KPI_TOKEN_HASH_SIZE], int64_t created_ms);
     int (*token_find)(struct kpi_store *s, const uint8_t hash[KPI_TOKEN_HASH_SIZE], struct kpi_token *ret_token);
     int (*tokens_list)(struct kpi_store *s, struct kpi_token **ret, size_t *ret_n);
@@ -202,6 +203,11 @@ int kpi_store_annotation_add(struct kpi_store *s, struct kpi_annotation *a);
 int kpi_store_annotations_list(struct kpi_store *s, const char *kpi, int64_t from_day, int64_t to_day, struct kpi_annotation **ret,
                                size_t *ret_n);
 void kpi_store_annotations_free(struct kpi_annotation *a, size_t n);
+
+/* Bounds the memory the connection keeps for the database to cache_bytes (page cache) and stops
+ * memory-mapping the file, whose touched pages would otherwise count in the process's resident
+ * memory: for long-running processes with several connections (the server). */
+int kpi_store_memory_limit(struct kpi_store *s, size_t cache_bytes);
 
 /* A number that changes whenever another connection (another thread or process) has committed
  * to the database since the last call on this connection: how the server notices writes it did

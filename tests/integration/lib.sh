@@ -59,7 +59,9 @@ expect_rc() {
 
 # contains HAYSTACK NEEDLE DESCRIPTION
 contains() {
-    if printf '%s' "$1" | grep -qF -- "$2"; then ok "$3"; else not_ok "$3 (missing '$2')" "$1"; fi
+    # A pattern match, not `printf | grep -q`: under pipefail grep may exit at the match before
+    # printf has written everything, and the pipeline then fails although the text matched.
+    if [[ $1 == *"$2"* ]]; then ok "$3"; else not_ok "$3 (missing '$2')" "$1"; fi
 }
 
 equals() { # GOT WANT DESCRIPTION

@@ -194,8 +194,8 @@ same_write "review list" review list mrr
 same_read "review list --json" review list --json
 same_read "review list KEY --json" review list mrr --json
 same_read "actions --json" actions --json
-same_write "action done" action done 1
-same_write "action done of an unknown id fails alike" action done 999
+same_write "action done" action "done" 1
+same_write "action done of an unknown id fails alike" action "done" 999
 same_read "actions --open --json after done" actions --open --json
 same_read "actions --owner --json" actions --owner Ben --json
 same_write "annotate a KPI" annotate mrr --at 2026-06-10 "Price change"
