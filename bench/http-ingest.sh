@@ -266,19 +266,20 @@ if [ "$t_rate" != met ] || [ "$t_ratio" != met ]; then
         cat <<'NOTE'
 
 Where kpi's time went when this was first measured (2026-11-23, perf and gdb stack samples of
-`kpi serve` during this benchmark): 40–50% of its CPU looks the 1,000 KPI keys of each batch up
+`kpi serve` during this benchmark): about half of its CPU looks the 1,000 KPI keys of each batch up
 one at a time (`lookup_kpi` → `kpi_store_kpi_get`, which also loads the KPI's targets with a
 statement prepared on every call, each lookup its own read transaction taking the WAL locks with
-`fcntl`): the key cache lives for one request only. 15% parses the items (jansson `json_loadb` on
-every item). 20–30% runs under the write lock in `sqlite_points_put`: a time-major batch of 5,000
+`fcntl`): the key cache lives for one request only. 10–15% parses the items (jansson `json_loadb`
+on every item). 20–30% runs under the write lock in `sqlite_points_put`: a time-major batch of 5,000
 points touches all 2,000 series, so each batch reads, merges and rewrites (INSERT OR REPLACE) the
 last chunk of every series (about 330 points, 5.7 KB) for 2 or 3 new points, and the WAL checkpoints
 (with `fdatasync`) run inside that lock. The two worker threads also wait on SQLite's global
-allocator mutex (memory statistics on) and on the write lock, so the server does not keep its
-cores busy (see its CPU use above). The disk writes are mostly SQLite WAL frames and their
-checkpoints: whole 16 KiB pages rewritten for a few points each. The cost goes with the series a
-batch touches, not its points: the same 2,000,000 points sorted by series (2 or 3 series a batch)
-went in at about 540,000 points/s on the same server that day.
+allocator mutex (memory statistics on; mutex lock, unlock and wake are about 15% of the CPU) and on
+the write lock, so the server does not keep its cores busy (see its CPU use above). The disk writes
+are mostly SQLite WAL frames and their checkpoints: whole 16 KiB pages rewritten for a few points
+each. The cost goes with the series a batch touches, not its points: the same 2,000,000 points
+sorted by series (2 or 3 series a batch) went in at 610,000 to 740,000 points/s (2 runs) on the
+same server that day.
 NOTE
     )
 fi

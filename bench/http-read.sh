@@ -234,9 +234,6 @@ nginx_pid=
 
 col() { awk -v c="$2" '{ print $c }' "$tmp/$1.txt" | median; } # file column: median over the rounds
 ks=$(col kpi-status 1)
-ns=$(col nginx-status 1)
-kc=$(col kpi-scorecard 1)
-nc=$(col nginx-scorecard 1)
 # The ratio of each round (its two runs are next to each other in time), the median kept: the machine's
 # load drifts between rounds more than within one.
 ratios() { paste -d' ' "$tmp/kpi-$1.txt" "$tmp/nginx-$1.txt" | awk '{ print $1 / $4 }'; }

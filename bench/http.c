@@ -61,7 +61,7 @@ static int parse_addr(const char *s, struct sockaddr_in *addr)
     host[colon - s] = 0;
     memset(addr, 0, sizeof(*addr));
     addr->sin_family = AF_INET;
-    addr->sin_port = htons((unsigned short)atoi(colon + 1));
+    addr->sin_port = htons((unsigned short)strtol(colon + 1, NULL, 10));
     return inet_pton(AF_INET, host, &addr->sin_addr) == 1 ? 0 : -1;
 }
 
@@ -162,8 +162,15 @@ static int read_response(struct conn *c, bool head_only, int *status, char **bod
     size_t e = line_end(c, c->pos);
     if (e == (size_t)-1)
         return -1;
-    if (sscanf(c->buf + c->pos, "HTTP/1.%*d %d", status) != 1)
+    /* "HTTP/1.x NNN ..." */
+    const char *sl = c->buf + c->pos;
+    if (e - c->pos < 12 || strncmp(sl, "HTTP/1.", 7) != 0 || sl[8] != ' ')
         return -1;
+    char *end;
+    long code = strtol(sl + 9, &end, 10);
+    if (end != sl + 12 || code < 100 || code > 999)
+        return -1;
+    *status = (int)code;
     c->pos = e + 2;
     long long content_length = -1;
     bool chunked = false;
@@ -178,7 +185,7 @@ static int read_response(struct conn *c, bool head_only, int *status, char **bod
             break;
         h[hl] = 0; /* the '\r' */
         if (strncasecmp(h, "Content-Length:", 15) == 0)
-            content_length = atoll(h + 15);
+            content_length = strtoll(h + 15, NULL, 10);
         else if (strncasecmp(h, "Transfer-Encoding:", 18) == 0 && strcasestr(h + 18, "chunked"))
             chunked = true;
         else if (strncasecmp(h, "Connection:", 11) == 0 && strcasestr(h + 11, "close"))
@@ -279,7 +286,7 @@ static long long written_in(const char *body)
 {
     long long sum = 0;
     for (const char *p = body; (p = strstr(p, "\"written\":")); p += 10)
-        sum += atoll(p + 10);
+        sum += strtoll(p + 10, NULL, 10);
     return sum;
 }
 
@@ -322,9 +329,8 @@ static int cmd_post(int argc, char **argv)
             return 2;
         }
         char head[8192];
-        int hl = snprintf(head, sizeof(head),
-                          "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n", path, argv[2],
-                          content_type, len, extra);
+        int hl = snprintf(head, sizeof(head), "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
+                          path, argv[2], content_type, len, extra);
         int status = 0;
         size_t body_len = 0;
         bool closes = false;
@@ -485,8 +491,9 @@ int main(int argc, char **argv)
     else if (argc >= 2 && strcmp(argv[1], "startup") == 0)
         r = cmd_startup(argc, argv);
     if (r == 2)
-        fprintf(stderr, "usage: %s post ADDR PATH [-H 'Name: value']... [-T TYPE] FILE...\n"
-                        "       %s startup ADDR PATH [-o LOG] -- COMMAND [ARG]...\n",
+        fprintf(stderr,
+                "usage: %s post ADDR PATH [-H 'Name: value']... [-T TYPE] FILE...\n"
+                "       %s startup ADDR PATH [-o LOG] -- COMMAND [ARG]...\n",
                 argv[0], argv[0]);
     return r;
 }

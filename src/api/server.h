@@ -41,6 +41,9 @@ struct api_server {
     pthread_mutex_t conns_lock; /* guards the list of per-thread connections */
     struct api_conn *conns;
     pthread_mutex_t log_lock;
+    pthread_mutex_t stop_lock; /* with stop_cond: wakes the checkpoint thread at shutdown */
+    pthread_cond_t stop_cond;
+    bool stopping;
     struct api_cache *cache;
     struct api_metrics *metrics;
 };

@@ -47,6 +47,7 @@ struct import {
     struct kpi_point_write *run; /* one series of the batch, as the store takes it */
     uint32_t seq;
     struct kpi_ingest_report *report;
+    bool kpis_complete; /* kpis holds every KPI: a key not in it does not exist */
 };
 
 void kpi_ingest_report_error(struct kpi_ingest_report *rep, uint64_t line, const char *fmt, ...)
@@ -78,6 +79,10 @@ static int lookup_kpi(struct import *im, const char *key, size_t len, int64_t *r
 {
     if (kpi_strmap_get(&im->kpis, key, len, ret_id))
         return 0;
+    if (im->kpis_complete) {
+        *ret_id = KPI_REJECT_UNKNOWN;
+        return 0;
+    }
     char k[KPI_KEY_MAX + 1];
     int64_t id = KPI_REJECT_UNKNOWN;
     if (len <= KPI_KEY_MAX) {
@@ -325,6 +330,26 @@ out:
     return r;
 }
 
+static int index_cb(void *ctx, const struct kpi_index_row *row)
+{
+    struct import *im = ctx;
+    int64_t id = row->derived ? KPI_REJECT_DERIVED : row->archived ? KPI_REJECT_ARCHIVED : row->id;
+    return kpi_strmap_put(&im->kpis, row->key, strlen(row->key), id);
+}
+
+/* Loads every KPI key into the import's map in one query, when there are not too many of them
+ * (then keys are looked up one by one). */
+static void preload_kpis(struct import *im)
+{
+    int r = kpi_store_kpi_index(im->store, index_cb, im);
+    if (r == 0) {
+        im->kpis_complete = true;
+    } else {
+        kpi_strmap_free(&im->kpis);
+        kpi_strmap_init(&im->kpis, KEY_CACHE_MAX);
+    }
+}
+
 /* A validated row of kpi_ingest_rows_locked: dims_id is an index into the batch's own list of
  * distinct dims (0 = none) until the write phase maps it to the stored id. */
 static int local_dims(struct import *im, struct kpi_ingest_row *row, char ***canons, size_t *n_canons, int64_t *ret_local)
@@ -369,6 +394,7 @@ int kpi_ingest_rows_locked(struct kpi_store *s, const struct kpi_calendar *cal, 
     int64_t *dims_ids = NULL;
     bool locked = false, in_tx = false;
     int r;
+    preload_kpis(&im);
 
     /* Phase 1: read and validate everything, outside the lock. */
     for (;;) {

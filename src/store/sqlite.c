@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,7 @@ enum stmt_id {
     ST_SPAN,
     ST_TOKEN_FIND,
     ST_DATA_VERSION,
+    ST_KPI_INDEX,
     ST__COUNT,
 };
 
@@ -64,6 +66,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SPAN] = "SELECT min(start), max(last) FROM chunk WHERE kpi_id = ?1",
     [ST_TOKEN_FIND] = "SELECT name, created_ms FROM token WHERE hash = ?1",
     [ST_DATA_VERSION] = "PRAGMA data_version",
+    [ST_KPI_INDEX] = "SELECT key, id, formula IS NOT NULL, archived FROM kpi",
     [ST_DIMS_ADD] = "INSERT INTO dims (canon) VALUES (?1)",
     [ST_KPI_GET] = "SELECT id, key, name, description, unit, format, decimals, direction, aggregation, granularity, "
                    "formula, tier, indicator, owner, team, parent, weight, review_cadence, visibility, tags, archived, "
@@ -1132,6 +1135,35 @@ static int sqlite_annotations_list(struct kpi_store *s, const char *kpi, int64_t
     return collect_rows(q, sizeof(struct kpi_annotation), fill_annotation, drop_annotations, (void **)ret, ret_n);
 }
 
+static int sqlite_kpi_index(struct kpi_store *s, kpi_index_cb cb, void *ctx)
+{
+    sqlite3_stmt *q = stmt(to_sqlite(s), ST_KPI_INDEX);
+    if (!q)
+        return -EIO;
+    int rc, r = 0;
+    while (r == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        struct kpi_index_row row = {(const char *)sqlite3_column_text(q, 0), sqlite3_column_int64(q, 1),
+                                    sqlite3_column_int(q, 2) != 0, sqlite3_column_int(q, 3) != 0};
+        if (row.key)
+            r = cb(ctx, &row);
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = map_rc(rc);
+    sqlite3_reset(q);
+    return r;
+}
+
+static int sqlite_checkpoint(struct kpi_store *s, bool automatic)
+{
+    struct sqlite_store *st = to_sqlite(s);
+    if (automatic)
+        return map_rc(sqlite3_wal_autocheckpoint(st->db, 1000));
+    if (sqlite3_wal_autocheckpoint(st->db, 0) != SQLITE_OK)
+        return -EIO;
+    int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return rc == SQLITE_BUSY ? 0 : map_rc(rc);
+}
+
 static int sqlite_memory_limit(struct kpi_store *s, size_t cache_bytes)
 {
     char sql[96];
@@ -1266,6 +1298,8 @@ static const struct kpi_store_ops sqlite_ops = {
     .annotations_list = sqlite_annotations_list,
     .data_version = sqlite_data_version,
     .memory_limit = sqlite_memory_limit,
+    .kpi_index = sqlite_kpi_index,
+    .checkpoint = sqlite_checkpoint,
     .token_add = sqlite_token_add,
     .token_find = sqlite_token_find,
     .tokens_list = sqlite_tokens_list,
@@ -1302,8 +1336,17 @@ static int migrate(struct sqlite_store *st, struct kpi_diag *diag)
     return 0;
 }
 
+/* SQLite keeps memory statistics behind one global mutex that every allocation takes; kpi never
+ * reads them, and with several connections on several threads that mutex is contended. */
+static void configure_once(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int kpi_store_open_sqlite(const char *path, bool create, struct kpi_store **ret_store, struct kpi_diag *diag)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure_once);
     struct stat sb;
     if (!create && stat(path, &sb) < 0)
         return kpi_diag_set(diag, -ENOENT, "no database at %s (run 'kpi init' to create one)", path);

@@ -309,6 +309,16 @@ int kpi_store_annotations_list(struct kpi_store *s, const char *kpi, int64_t fro
     CALL(annotations_list, s, kpi, from_day, to_day, ret, ret_n);
 }
 
+int kpi_store_kpi_index(struct kpi_store *s, kpi_index_cb cb, void *ctx)
+{
+    CALL(kpi_index, s, cb, ctx);
+}
+
+int kpi_store_checkpoint(struct kpi_store *s, bool automatic)
+{
+    CALL(checkpoint, s, automatic);
+}
+
 int kpi_store_memory_limit(struct kpi_store *s, size_t cache_bytes)
 {
     CALL(memory_limit, s, cache_bytes);

@@ -106,6 +106,15 @@ struct kpi_action_query {
     bool open_only;
 };
 
+/* What ingestion needs to know of a KPI (kpi_store_kpi_index). */
+struct kpi_index_row {
+    const char *key;
+    int64_t id;
+    bool derived;
+    bool archived;
+};
+typedef int (*kpi_index_cb)(void *ctx, const struct kpi_index_row *row);
+
 /* Return non-zero from the callback to stop the scan (that value is returned). */
 typedef int (*kpi_point_cb)(void *ctx, const struct kpi_point_row *row);
 
@@ -140,6 +149,8 @@ struct kpi_store_ops {
                             size_t *ret_n);
     int (*data_version)(struct kpi_store *s, uint64_t *ret_version);
     int (*memory_limit)(struct kpi_store *s, size_t cache_bytes);
+    int (*kpi_index)(struct kpi_store *s, kpi_index_cb cb, void *ctx);
+    int (*checkpoint)(struct kpi_store *s, bool automatic);
     int (*token_add)(struct kpi_store *s, const char *name, const uint8_t hash[KPI_TOKEN_HASH_SIZE], int64_t created_ms);
     int (*token_find)(struct kpi_store *s, const uint8_t hash[KPI_TOKEN_HASH_SIZE], struct kpi_token *ret_token);
     int (*tokens_list)(struct kpi_store *s, struct kpi_token **ret, size_t *ret_n);
@@ -203,6 +214,16 @@ int kpi_store_annotation_add(struct kpi_store *s, struct kpi_annotation *a);
 int kpi_store_annotations_list(struct kpi_store *s, const char *kpi, int64_t from_day, int64_t to_day, struct kpi_annotation **ret,
                                size_t *ret_n);
 void kpi_store_annotations_free(struct kpi_annotation *a, size_t n);
+
+/* Every KPI's key, id and whether it is derived or archived, in one cheap pass (no definitions
+ * are built): how a batch resolves its keys. */
+int kpi_store_kpi_index(struct kpi_store *s, kpi_index_cb cb, void *ctx);
+
+/* Copies committed transactions from the write-ahead log into the database without blocking
+ * writers or readers (automatic false), or (automatic true) lets commits do it themselves, the
+ * default. A server turns automatic checkpoints off on its connections and checkpoints from a
+ * thread of its own, so that no write waits for one. */
+int kpi_store_checkpoint(struct kpi_store *s, bool automatic);
 
 /* Bounds the memory the connection keeps for the database to cache_bytes (page cache) and stops
  * memory-mapping the file, whose touched pages would otherwise count in the process's resident
