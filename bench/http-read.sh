@@ -90,7 +90,7 @@ rm -f "$db" "$db-wal" "$db-shm"
 "$KPI_BIN" --db "$db" init >/dev/null
 "$KPI_BIN" --db "$db" apply "$DATA/kpis.yaml" >/dev/null
 "$KPI_BIN" --db "$db" import --quiet "$DATA/points.csv"
-kpi_count=$(sqlite3 "$db" 'SELECT sum(n) FROM chunk')
+kpi_count=$(sqlite3 "$db" 'SELECT (SELECT coalesce(sum(n), 0) FROM chunk) + (SELECT coalesce(sum(n), 0) FROM tail)')
 if [ "$kpi_count" -ne "$POINTS" ]; then
     echo "kpi holds $kpi_count points, expected $POINTS" >&2
     exit 1

@@ -67,7 +67,7 @@ measure() { # label, command... ; prints "seconds max_rss_kib"
 
 echo "kpi import ..."
 read -r kpi_s kpi_rss < <(measure "$KPI_BIN" --db "$db" import --quiet "$csv")
-kpi_count=$(sqlite3 "$db" 'SELECT sum(n) FROM chunk')
+kpi_count=$(sqlite3 "$db" 'SELECT (SELECT coalesce(sum(n), 0) FROM chunk) + (SELECT coalesce(sum(n), 0) FROM tail)')
 
 sq=$OUT/sqlite3.db
 rm -f "$sq" "$sq-wal" "$sq-shm"

@@ -207,7 +207,7 @@ if ! "$KPI_BIN" --db "$db" apply "$OUT/kpis.yaml" >"$OUT/apply.log" 2>&1; then
 fi
 echo "kpi import ($POINTS points) ..."
 "$KPI_BIN" --db "$db" import --quiet "$OUT/points.csv"
-kpi_count=$(sqlite3 "$db" 'SELECT sum(n) FROM chunk')
+kpi_count=$(sqlite3 "$db" 'SELECT (SELECT coalesce(sum(n), 0) FROM chunk) + (SELECT coalesce(sum(n), 0) FROM tail)')
 if [ "$kpi_count" -ne "$POINTS" ]; then
     echo "kpi holds $kpi_count points, expected $POINTS" >&2
     exit 1

@@ -21,6 +21,12 @@
 #define KPI_CHUNK_RECORD 17
 #define KPI_CHUNK_TARGET 256 /* points per chunk when a chunk is split */
 #define KPI_CHUNK_MAX 512    /* a chunk that grows past this is split */
+/* A series' newest points wait in its tail (table `tail`, same encoding) until there are
+ * KPI_TAIL_MAX of them; then all but the newest KPI_TAIL_KEEP join its chunks. Small appends to
+ * many series then dirty few pages, and points that arrive a little late (a second client behind
+ * the first) still land in the tail instead of rewriting a chunk. */
+#define KPI_TAIL_MAX 96
+#define KPI_TAIL_KEEP 32
 
 void kpi_chunk_encode(const struct kpi_point_write *pts, size_t n, uint8_t *out);
 /* Decodes n = len / KPI_CHUNK_RECORD points; -EINVAL when len is not a multiple of the record. */

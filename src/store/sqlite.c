@@ -45,6 +45,10 @@ enum stmt_id {
     ST_TOKEN_FIND,
     ST_DATA_VERSION,
     ST_KPI_INDEX,
+    ST_TAIL_GET,
+    ST_TAIL_PUT,
+    ST_TAIL_DEL,
+    ST_CHUNK_LAST,
     ST__COUNT,
 };
 
@@ -60,12 +64,22 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_DIMS_MAX] = "SELECT max(id) FROM dims",
     [ST_DIMS_ALL] = "SELECT id, canon FROM dims",
     /* Series come in the order of their dims' text, the same in every database with the same points. */
-    [ST_SCAN_KPI] = "SELECT c.kpi_id, c.dims_id, c.data FROM chunk c JOIN dims d ON d.id = c.dims_id WHERE c.kpi_id = ?1 "
-                    "AND c.start < ?3 AND c.last >= ?2 ORDER BY d.canon, c.start",
-    [ST_SCAN_ALL] = "SELECT kpi_id, dims_id, data FROM chunk WHERE start < ?3 AND last >= ?2 ORDER BY kpi_id, dims_id, start",
-    [ST_SPAN] = "SELECT min(start), max(last) FROM chunk WHERE kpi_id = ?1",
+    /* A series' tail comes after its chunks (its points are the newest). */
+    [ST_SCAN_KPI] = "SELECT x.kpi_id, x.dims_id, x.data FROM (SELECT kpi_id, dims_id, start, data, 0 AS t FROM chunk "
+                    "WHERE kpi_id = ?1 AND start < ?3 AND last >= ?2 UNION ALL SELECT kpi_id, dims_id, first, data, 1 FROM tail "
+                    "WHERE kpi_id = ?1 AND first < ?3 AND last >= ?2) x JOIN dims d ON d.id = x.dims_id "
+                    "ORDER BY d.canon, x.t, x.start",
+    [ST_SCAN_ALL] = "SELECT kpi_id, dims_id, data FROM (SELECT kpi_id, dims_id, start, data, 0 AS t FROM chunk "
+                    "WHERE start < ?3 AND last >= ?2 UNION ALL SELECT kpi_id, dims_id, first, data, 1 FROM tail "
+                    "WHERE first < ?3 AND last >= ?2) ORDER BY kpi_id, dims_id, t, start",
+    [ST_SPAN] = "SELECT min(s), max(l) FROM (SELECT min(start) AS s, max(last) AS l FROM chunk WHERE kpi_id = ?1 "
+                "UNION ALL SELECT min(first), max(last) FROM tail WHERE kpi_id = ?1)",
     [ST_TOKEN_FIND] = "SELECT name, created_ms FROM token WHERE hash = ?1",
     [ST_DATA_VERSION] = "PRAGMA data_version",
+    [ST_TAIL_GET] = "SELECT first, last, n, data FROM tail WHERE kpi_id = ?1 AND dims_id = ?2",
+    [ST_TAIL_PUT] = "INSERT OR REPLACE INTO tail (kpi_id, dims_id, first, last, n, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_TAIL_DEL] = "DELETE FROM tail WHERE kpi_id = ?1 AND dims_id = ?2",
+    [ST_CHUNK_LAST] = "SELECT last FROM chunk WHERE kpi_id = ?1 AND dims_id = ?2 ORDER BY start DESC LIMIT 1",
     [ST_KPI_INDEX] = "SELECT key, id, formula IS NOT NULL, archived FROM kpi",
     [ST_DIMS_ADD] = "INSERT INTO dims (canon) VALUES (?1)",
     [ST_KPI_GET] = "SELECT id, key, name, description, unit, format, decimals, direction, aggregation, granularity, "
@@ -82,6 +96,9 @@ struct sqlite_store {
     size_t old_cap, merged_cap;
     uint8_t *blob;
     size_t blob_cap;
+    /* A series' tail and the tail merged with new points. */
+    struct kpi_point_write *tail, *tail_merged;
+    size_t tail_cap, tail_merged_cap;
     /* dims id -> canonical form, see dims_cache_load */
     char **dims;
     int64_t dims_max;
@@ -152,6 +169,8 @@ static void sqlite_close(struct kpi_store *s)
     free(st->old);
     free(st->merged);
     free(st->blob);
+    free(st->tail);
+    free(st->tail_merged);
     dims_cache_drop(st);
     free(st);
 }
@@ -650,9 +669,8 @@ static int write_chunk(struct sqlite_store *st, int64_t kpi_id, int64_t dims_id,
  * that holds the first pending point (the last chunk starting at or before it, else the series'
  * first chunk), merges every pending point that falls before the next chunk, and writes the
  * result back, split in pieces when it grew past KPI_CHUNK_MAX. */
-static int sqlite_points_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, const struct kpi_point_write *pts, size_t n)
+static int chunks_put(struct sqlite_store *st, int64_t kpi_id, int64_t dims_id, const struct kpi_point_write *pts, size_t n)
 {
-    struct sqlite_store *st = to_sqlite(s);
     size_t i = 0;
     while (i < n) {
         int64_t t = pts[i].at_ms;
@@ -729,6 +747,112 @@ static int sqlite_points_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_i
         i = j;
     }
     return 0;
+}
+
+/* Reads a series' tail into st->tail (*ret_n = 0 when it has none). */
+static int tail_load(struct sqlite_store *st, int64_t kpi_id, int64_t dims_id, size_t *ret_n)
+{
+    *ret_n = 0;
+    sqlite3_stmt *q = stmt(st, ST_TAIL_GET);
+    if (!q)
+        return -EIO;
+    sqlite3_bind_int64(q, 1, kpi_id);
+    sqlite3_bind_int64(q, 2, dims_id);
+    int rc = sqlite3_step(q), r = 0;
+    if (rc == SQLITE_ROW) {
+        const uint8_t *blob = sqlite3_column_blob(q, 3);
+        size_t len = (size_t)sqlite3_column_bytes(q, 3);
+        r = reserve((void **)&st->tail, &st->tail_cap, len / KPI_CHUNK_RECORD + 1, sizeof(*st->tail));
+        if (r == 0 && kpi_chunk_decode(blob, len, st->tail, st->tail_cap, ret_n) < 0)
+            r = -EIO;
+    } else if (rc != SQLITE_DONE) {
+        r = map_rc(rc);
+    }
+    sqlite3_reset(q);
+    return r;
+}
+
+static int tail_delete(struct sqlite_store *st, int64_t kpi_id, int64_t dims_id)
+{
+    sqlite3_stmt *q = stmt(st, ST_TAIL_DEL);
+    if (!q)
+        return -EIO;
+    sqlite3_bind_int64(q, 1, kpi_id);
+    sqlite3_bind_int64(q, 2, dims_id);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+static int tail_write(struct sqlite_store *st, int64_t kpi_id, int64_t dims_id, const struct kpi_point_write *pts, size_t n)
+{
+    int r = reserve((void **)&st->blob, &st->blob_cap, n * KPI_CHUNK_RECORD, 1);
+    if (r < 0)
+        return r;
+    kpi_chunk_encode(pts, n, st->blob);
+    sqlite3_stmt *q = stmt(st, ST_TAIL_PUT);
+    if (!q)
+        return -EIO;
+    sqlite3_bind_int64(q, 1, kpi_id);
+    sqlite3_bind_int64(q, 2, dims_id);
+    sqlite3_bind_int64(q, 3, pts[0].at_ms);
+    sqlite3_bind_int64(q, 4, pts[n - 1].at_ms);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)n);
+    sqlite3_bind_blob(q, 6, st->blob, (int)(n * KPI_CHUNK_RECORD), SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+/* Writes a run of points (sorted, unique instants) into one series. Points later than every
+ * chunked point join the series' tail; once it holds KPI_TAIL_MAX points, all but the newest
+ * KPI_TAIL_KEEP move into the chunks. Any other write first folds the tail into the chunks, then
+ * merges into them. So a tail always holds the newest points and chunks never overlap it. */
+static int sqlite_points_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_id, const struct kpi_point_write *pts, size_t n)
+{
+    struct sqlite_store *st = to_sqlite(s);
+    if (n == 0)
+        return 0;
+    size_t n_tail;
+    int r = tail_load(st, kpi_id, dims_id, &n_tail);
+    if (r < 0)
+        return r;
+    int64_t chunk_last = INT64_MIN;
+    sqlite3_stmt *q = stmt(st, ST_CHUNK_LAST);
+    if (!q)
+        return -EIO;
+    sqlite3_bind_int64(q, 1, kpi_id);
+    sqlite3_bind_int64(q, 2, dims_id);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        chunk_last = sqlite3_column_int64(q, 0);
+    else if (rc != SQLITE_DONE)
+        r = map_rc(rc);
+    sqlite3_reset(q);
+    if (r < 0)
+        return r;
+
+    if (pts[0].at_ms > chunk_last) {
+        r = reserve((void **)&st->tail_merged, &st->tail_merged_cap, n_tail + n, sizeof(*st->tail_merged));
+        if (r < 0)
+            return r;
+        size_t m = kpi_chunk_merge(st->tail, n_tail, pts, n, st->tail_merged);
+        if (m < KPI_TAIL_MAX)
+            return tail_write(st, kpi_id, dims_id, st->tail_merged, m);
+        /* Full: the older points join the chunks, the newest stay (all later than the chunks). */
+        size_t moved = m - KPI_TAIL_KEEP;
+        r = chunks_put(st, kpi_id, dims_id, st->tail_merged, moved);
+        return r < 0 ? r : tail_write(st, kpi_id, dims_id, st->tail_merged + moved, KPI_TAIL_KEEP);
+    }
+    if (n_tail) {
+        /* chunks_put works in st->old, st->merged and st->blob, never in st->tail. */
+        r = chunks_put(st, kpi_id, dims_id, st->tail, n_tail);
+        if (r == 0)
+            r = tail_delete(st, kpi_id, dims_id);
+        if (r < 0)
+            return r;
+    }
+    return chunks_put(st, kpi_id, dims_id, pts, n);
 }
 
 /* The dims table is small (distinct label sets): it is loaded whole, kept between scans, and
@@ -845,8 +969,9 @@ static int sqlite_points_scan(struct kpi_store *s, const struct kpi_point_query 
 static int sqlite_points_count(struct kpi_store *s, int64_t kpi_id, int64_t *ret_n)
 {
     sqlite3_stmt *q;
-    const char *sql =
-        kpi_id > 0 ? "SELECT coalesce(sum(n), 0) FROM chunk WHERE kpi_id = ?1" : "SELECT coalesce(sum(n), 0) FROM chunk";
+    const char *sql = kpi_id > 0 ? "SELECT (SELECT coalesce(sum(n), 0) FROM chunk WHERE kpi_id = ?1) + "
+                                   "(SELECT coalesce(sum(n), 0) FROM tail WHERE kpi_id = ?1)"
+                                 : "SELECT (SELECT coalesce(sum(n), 0) FROM chunk) + (SELECT coalesce(sum(n), 0) FROM tail)";
     if (sqlite3_prepare_v2(to_sqlite(s)->db, sql, -1, &q, NULL) != SQLITE_OK)
         return -EIO;
     if (kpi_id > 0)

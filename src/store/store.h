@@ -22,7 +22,7 @@
 #define KPI_TZ_NAME_MAX 64
 
 /* The schema version this binary knows. */
-#define KPI_SCHEMA_VERSION 3
+#define KPI_SCHEMA_VERSION 4
 
 /* Bit flags of a stored point. */
 #define KPI_POINT_DATE 1 /* `at` was given as a date: stored as that day's local midnight */

@@ -339,3 +339,93 @@ Test(sqlite, chunks_split_merge_and_read_back)
     kpi_def_clear(&d);
     kpi_store_close(s);
 }
+
+/* Tails: a collector's batches (a few points for each of many series, time-major), with a late
+ * batch, a resent one and an out-of-order point; every scan must still give each series' points
+ * once, in time order, tails after chunks, and count and span must include the tails. */
+struct ordered {
+    int64_t last_at[4];
+    const char *last_dims;
+    int dims_seen;
+    int n;
+    bool sorted;
+    double sum;
+};
+
+static int check_order(void *ctx, const struct kpi_point_row *row)
+{
+    struct ordered *o = ctx;
+    if (!o->last_dims || strcmp(o->last_dims, row->dims) != 0) {
+        o->dims_seen++;
+        o->last_dims = row->dims;
+        o->last_at[o->dims_seen % 4] = INT64_MIN;
+    }
+    if (row->at_ms <= o->last_at[o->dims_seen % 4])
+        o->sorted = false;
+    o->last_at[o->dims_seen % 4] = row->at_ms;
+    o->n++;
+    o->sum += row->value;
+    return 0;
+}
+
+Test(sqlite, tails_take_small_appends_and_stay_ordered)
+{
+    struct kpi_store *s = open_db();
+    add_kpi(s, "events", NULL, NULL);
+    struct kpi_def d;
+    cr_assert(eq(int, kpi_store_kpi_get(s, "events", &d), 0));
+    int64_t dims[3];
+    cr_assert(eq(int, kpi_store_dims_intern(s, "region=eu", &dims[0]), 0));
+    cr_assert(eq(int, kpi_store_dims_intern(s, "region=us", &dims[1]), 0));
+    dims[2] = 0;
+    const int days = 400; /* more than KPI_TAIL_MAX per series: tails fill and fold into chunks */
+    double want = 0;
+    for (int day = 0; day < days; day += 2) {
+        /* Two days per batch for each series; every 7th batch arrives after the next one. */
+        int first = day % 14 == 0 && day + 2 < days ? day + 2 : day % 14 == 2 ? day - 2 : day;
+        cr_assert(eq(int, kpi_store_begin(s), 0));
+        for (int k = 0; k < 3; k++) {
+            struct kpi_point_write p[2] = {{(int64_t)first * 86400000, first + k, 0},
+                                           {(int64_t)(first + 1) * 86400000, first + 1 + k, 0}};
+            cr_assert(eq(int, kpi_store_points_put(s, d.id, dims[k], p, 2), 0));
+        }
+        cr_assert(eq(int, kpi_store_commit(s), 0));
+    }
+    for (int day = 0; day < days; day++)
+        for (int k = 0; k < 3; k++)
+            want += day + k;
+    /* A resent batch and an old point rewritten: nothing doubles. */
+    cr_assert(eq(int, kpi_store_begin(s), 0));
+    struct kpi_point_write again[2] = {{(int64_t)(days - 2) * 86400000, days - 2, 0},
+                                       {(int64_t)(days - 1) * 86400000, days - 1, 0}};
+    cr_assert(eq(int, kpi_store_points_put(s, d.id, dims[0], again, 2), 0));
+    struct kpi_point_write old = {5 * 86400000LL, 1000, 0};
+    cr_assert(eq(int, kpi_store_points_put(s, d.id, dims[1], &old, 1), 0));
+    cr_assert(eq(int, kpi_store_commit(s), 0));
+    want += 1000 - (5 + 1);
+
+    int64_t n, first_ms, last_ms;
+    cr_assert(eq(int, kpi_store_points_count(s, d.id, &n), 0));
+    cr_expect(eq(i64, n, 3 * days));
+    cr_assert(eq(int, kpi_store_points_span(s, d.id, &first_ms, &last_ms), 0));
+    cr_expect(eq(i64, first_ms, 0));
+    cr_expect(eq(i64, last_ms, (int64_t)(days - 1) * 86400000));
+    struct ordered o = {.sorted = true};
+    struct kpi_point_query q = {d.id, INT64_MIN, INT64_MAX, NULL};
+    cr_assert(eq(int, kpi_store_points_scan(s, &q, check_order, &o), 0));
+    cr_expect(eq(int, o.n, 3 * days));
+    cr_expect(eq(int, o.dims_seen, 3));
+    cr_expect(o.sorted, "points of a series come in time order");
+    cr_expect(eq(dbl, o.sum, want));
+    /* A range inside the newest days (tails) and one across chunks and tails. */
+    struct collected c = {0};
+    struct kpi_point_query r = {d.id, (int64_t)(days - 3) * 86400000, INT64_MAX, "region=eu"};
+    cr_assert(eq(int, kpi_store_points_scan(s, &r, collect, &c), 0));
+    cr_expect(eq(int, c.n, 3));
+    struct collected all = {0};
+    struct kpi_point_query a = {0, INT64_MIN, INT64_MAX, NULL};
+    cr_assert(eq(int, kpi_store_points_scan(s, &a, collect, &all), 0));
+    cr_expect(eq(int, all.n, 3 * days));
+    kpi_def_clear(&d);
+    kpi_store_close(s);
+}
