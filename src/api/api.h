@@ -153,6 +153,9 @@ bool api_page_params(const struct api_request *req, struct api_response *res, un
 /* Cursors are opaque to clients: base64url of the position text. */
 int api_cursor_encode(const char *position, char *out, size_t size);
 int api_cursor_decode(const char *cursor, char *out, size_t size);
+/* Ends a page whose body so far is `{"items":[...]`: the cursor of next_position (NULL on the last
+ * page: null) and the closing brace; answers 200. */
+int api_page_end(struct api_response *res, const char *next_position);
 
 /* ---- writes ---- */
 

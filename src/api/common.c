@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -256,6 +257,24 @@ int api_cursor_encode(const char *position, char *out, size_t size)
     }
     out[o] = '\0';
     return 0;
+}
+
+int api_page_end(struct api_response *res, const char *next_position)
+{
+    int r = kpi_buf_adds(&res->body, ",\"next_cursor\":");
+    if (r == 0 && next_position) {
+        size_t size = strlen(next_position) / 3 * 4 + 8; /* base64url of the position, NUL */
+        char *cursor = malloc(size);
+        r = cursor ? api_cursor_encode(next_position, cursor, size) : -ENOMEM;
+        if (r == 0)
+            r = kpi_json_quote(&res->body, cursor);
+        free(cursor);
+    } else if (r == 0) {
+        r = kpi_buf_adds(&res->body, "null");
+    }
+    if (r == 0)
+        r = kpi_buf_addc(&res->body, '}');
+    return r < 0 ? r : api_json(res, 200);
 }
 
 int api_cursor_decode(const char *cursor, char *out, size_t size)

@@ -143,19 +143,12 @@ int api_h_kpis_list(struct api_request *req, struct api_response *res)
             r = kpi_json_def(&res->body, &defs[pick[i]], KPI_JSON_COMPACT);
     }
     if (r == 0)
-        r = kpi_buf_adds(&res->body, "],\"next_cursor\":");
-    if (r == 0 && more) {
-        char next[2 * KPI_KEY_MAX + 8];
-        api_cursor_encode(defs[pick[k - 1]].key, next, sizeof(next));
-        r = kpi_json_quote(&res->body, next);
-    } else if (r == 0) {
-        r = kpi_buf_adds(&res->body, "null");
-    }
+        r = kpi_buf_addc(&res->body, ']');
     if (r == 0)
-        r = kpi_buf_addc(&res->body, '}');
+        r = api_page_end(res, more ? defs[pick[k - 1]].key : NULL);
     free(pick);
     kpi_store_kpi_list_free(defs, n);
-    return r < 0 ? r : api_json(res, 200);
+    return r;
 }
 
 int api_h_kpis_create(struct api_request *req, struct api_response *res)

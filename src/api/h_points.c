@@ -288,17 +288,10 @@ int api_h_points_list(struct api_request *req, struct api_response *res)
     if (r == 1)
         r = l.err;
     if (r == 0)
-        r = kpi_buf_adds(&res->body, "],\"next_cursor\":");
-    if (r == 0 && l.more) {
-        char pos[KPI_DIMS_CANON_MAX + 32], next[2 * sizeof(pos)];
-        snprintf(pos, sizeof(pos), "%lld %s", (long long)l.last_at, l.last_dims);
-        r = api_cursor_encode(pos, next, sizeof(next));
-        if (r == 0)
-            r = kpi_json_quote(&res->body, next);
-    } else if (r == 0) {
-        r = kpi_buf_adds(&res->body, "null");
-    }
-    if (r == 0)
-        r = kpi_buf_addc(&res->body, '}');
-    return r < 0 ? r : api_json(res, 200);
+        r = kpi_buf_addc(&res->body, ']');
+    if (r < 0)
+        return r;
+    char pos[KPI_DIMS_CANON_MAX + 32];
+    snprintf(pos, sizeof(pos), "%lld %s", (long long)l.last_at, l.last_dims);
+    return api_page_end(res, l.more ? pos : NULL);
 }

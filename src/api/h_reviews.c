@@ -121,19 +121,9 @@ static bool page_locate(struct api_response *res, int64_t after, const void *ite
 /* `{"items":` ... then this: the cursor after the last item (or null) and the closing brace. */
 static int page_end(struct api_response *res, const struct page *pg, int64_t last_id)
 {
-    int r = kpi_buf_adds(&res->body, ",\"next_cursor\":");
-    if (r == 0 && pg->more && pg->count > 0) {
-        char pos[24], cursor[48];
-        snprintf(pos, sizeof(pos), "%lld", (long long)last_id);
-        r = api_cursor_encode(pos, cursor, sizeof(cursor));
-        if (r == 0)
-            r = kpi_json_quote(&res->body, cursor);
-    } else if (r == 0) {
-        r = kpi_buf_adds(&res->body, "null");
-    }
-    if (r == 0)
-        r = kpi_buf_addc(&res->body, '}');
-    return r < 0 ? r : api_json(res, 200);
+    char pos[24];
+    snprintf(pos, sizeof(pos), "%lld", (long long)last_id);
+    return api_page_end(res, pg->more && pg->count > 0 ? pos : NULL);
 }
 
 /* Appends the one object of a compact one-element array ("[{...}]"); with open, without its

@@ -65,18 +65,11 @@ int api_h_tokens_list(struct api_request *req, struct api_response *res)
         last = list[i].name;
     }
     if (r == 0)
-        r = kpi_buf_adds(&res->body, "],\"next_cursor\":");
-    if (r == 0 && more) {
-        char next[2 * KPI_TOKEN_NAME_MAX + 8];
-        api_cursor_encode(last, next, sizeof(next));
-        r = kpi_json_quote(&res->body, next);
-    } else if (r == 0) {
-        r = kpi_buf_adds(&res->body, "null");
-    }
+        r = kpi_buf_addc(&res->body, ']');
     if (r == 0)
-        r = kpi_buf_addc(&res->body, '}');
+        r = api_page_end(res, more ? last : NULL);
     free(list);
-    return r < 0 ? r : api_json(res, 200);
+    return r;
 }
 
 int api_h_tokens_post(struct api_request *req, struct api_response *res)
