@@ -645,13 +645,16 @@ static int load_chunk(struct sqlite_store *st, sqlite3_stmt *q, int64_t *ret_sta
     return kpi_chunk_decode(blob, len, st->old, st->old_cap, ret_n) < 0 ? -EIO : 0;
 }
 
-static int write_chunk(struct sqlite_store *st, int64_t kpi_id, int64_t dims_id, const struct kpi_point_write *pts, size_t n)
+/* Writes points as one encoded row of the chunk or tail table (ST_CHUNK_PUT or ST_TAIL_PUT, which
+ * take the same columns: kpi, dims, first instant, last instant, count, data). */
+static int write_points_row(struct sqlite_store *st, enum stmt_id id, int64_t kpi_id, int64_t dims_id,
+                            const struct kpi_point_write *pts, size_t n)
 {
     int r = reserve((void **)&st->blob, &st->blob_cap, n * KPI_CHUNK_RECORD, 1);
     if (r < 0)
         return r;
     kpi_chunk_encode(pts, n, st->blob);
-    sqlite3_stmt *q = stmt(st, ST_CHUNK_PUT);
+    sqlite3_stmt *q = stmt(st, id);
     if (!q)
         return -EIO;
     sqlite3_bind_int64(q, 1, kpi_id);
@@ -739,7 +742,7 @@ static int chunks_put(struct sqlite_store *st, int64_t kpi_id, int64_t dims_id, 
         size_t pieces = kpi_chunk_split(m, starts);
         for (size_t p = 0; p < pieces && r == 0; p++) {
             size_t end = p + 1 < pieces ? starts[p + 1] : m;
-            r = write_chunk(st, kpi_id, dims_id, st->merged + starts[p], end - starts[p]);
+            r = write_points_row(st, ST_CHUNK_PUT, kpi_id, dims_id, st->merged + starts[p], end - starts[p]);
         }
         free(starts);
         if (r < 0)
@@ -784,26 +787,6 @@ static int tail_delete(struct sqlite_store *st, int64_t kpi_id, int64_t dims_id)
     return rc == SQLITE_DONE ? 0 : map_rc(rc);
 }
 
-static int tail_write(struct sqlite_store *st, int64_t kpi_id, int64_t dims_id, const struct kpi_point_write *pts, size_t n)
-{
-    int r = reserve((void **)&st->blob, &st->blob_cap, n * KPI_CHUNK_RECORD, 1);
-    if (r < 0)
-        return r;
-    kpi_chunk_encode(pts, n, st->blob);
-    sqlite3_stmt *q = stmt(st, ST_TAIL_PUT);
-    if (!q)
-        return -EIO;
-    sqlite3_bind_int64(q, 1, kpi_id);
-    sqlite3_bind_int64(q, 2, dims_id);
-    sqlite3_bind_int64(q, 3, pts[0].at_ms);
-    sqlite3_bind_int64(q, 4, pts[n - 1].at_ms);
-    sqlite3_bind_int64(q, 5, (sqlite3_int64)n);
-    sqlite3_bind_blob(q, 6, st->blob, (int)(n * KPI_CHUNK_RECORD), SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? 0 : map_rc(rc);
-}
-
 /* Writes a run of points (sorted, unique instants) into one series. Points later than every
  * chunked point join the series' tail; once it holds KPI_TAIL_MAX points, all but the newest
  * KPI_TAIL_KEEP move into the chunks. Any other write first folds the tail into the chunks, then
@@ -838,11 +821,11 @@ static int sqlite_points_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_i
             return r;
         size_t m = kpi_chunk_merge(st->tail, n_tail, pts, n, st->tail_merged);
         if (m < KPI_TAIL_MAX)
-            return tail_write(st, kpi_id, dims_id, st->tail_merged, m);
+            return write_points_row(st, ST_TAIL_PUT, kpi_id, dims_id, st->tail_merged, m);
         /* Full: the older points join the chunks, the newest stay (all later than the chunks). */
         size_t moved = m - KPI_TAIL_KEEP;
         r = chunks_put(st, kpi_id, dims_id, st->tail_merged, moved);
-        return r < 0 ? r : tail_write(st, kpi_id, dims_id, st->tail_merged + moved, KPI_TAIL_KEEP);
+        return r < 0 ? r : write_points_row(st, ST_TAIL_PUT, kpi_id, dims_id, st->tail_merged + moved, KPI_TAIL_KEEP);
     }
     if (n_tail) {
         /* chunks_put works in st->old, st->merged and st->blob, never in st->tail. */
