@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "api/server.h"
 #include "base/str.h"
 #include "json/json.h"
@@ -187,9 +188,7 @@ bool api_query_bool(const struct api_request *req, struct api_response *res, con
 
 int64_t api_today(const struct api_request *req)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return kpi_calendar_day_of(req->cal, (int64_t)ts.tv_sec * 1000);
+    return kpi_calendar_day_of(req->cal, kpi_clock_wall_ms());
 }
 
 bool api_query_as_of(const struct api_request *req, struct api_response *res, int64_t *ret_day)

@@ -9,15 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "api/server.h"
 #include "base/crypto.h"
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* The cache key of a request: route name, path, the query as given and today's day (answers
  * without as_of depend on the date). */
@@ -73,7 +67,7 @@ static void not_modified(struct api_response *res)
 
 void api_dispatch(struct api_server *srv, struct api_request *req, struct api_response *res)
 {
-    int64_t t0 = mono_ns();
+    int64_t t0 = kpi_clock_mono_ns();
     bool known = false;
     const struct api_route *route = api_route_match(req->method, req->path, req, &known, res->allow, sizeof(res->allow));
     req->route = route;
@@ -149,5 +143,5 @@ void api_dispatch(struct api_server *srv, struct api_request *req, struct api_re
         api_problem(res, 500, "the handler gave no answer");
 
 done:
-    api_metrics_observe(srv->metrics, route_index, res->status, (double)(mono_ns() - t0) / 1e9, req->points_written);
+    api_metrics_observe(srv->metrics, route_index, res->status, (double)(kpi_clock_mono_ns() - t0) / 1e9, req->points_written);
 }

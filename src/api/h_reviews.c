@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "api/api.h"
 #include "base/str.h"
 #include "json/json.h"
@@ -56,13 +57,6 @@ static bool kpi_exists(struct api_request *req, struct api_response *res, const 
     else
         *ret_code = r;
     return false;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- pages ---- */
@@ -348,7 +342,7 @@ int api_h_action_patch(struct api_request *req, struct api_response *res)
     r = api_write_begin(req);
     if (r < 0)
         return r;
-    r = kpi_store_action_done(req->store, id, now_ms());
+    r = kpi_store_action_done(req->store, id, kpi_clock_wall_ms());
     int c = api_write_end(req, r == 0);
     if (r == -ENOENT)
         return api_problem(res, 404, "no action with ID %lld", (long long)id);

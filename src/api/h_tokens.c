@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "api/api.h"
 #include "base/crypto.h"
 #include "base/str.h"
@@ -87,9 +88,7 @@ int api_h_tokens_post(struct api_request *req, struct api_response *res)
     kpi_token_generate(secret, sizeof(secret));
     uint8_t hash[KPI_HASH_SIZE];
     kpi_hash(secret, strlen(secret), hash);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int64_t now = kpi_clock_wall_ms();
     r = api_write_begin(req);
     if (r < 0)
         return r;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "api/server.h"
 #include "base/crypto.h"
 #include "base/str.h"
@@ -32,20 +33,6 @@ struct request_state {
     bool answered;    /* a response is queued */
     int64_t start_ns; /* when the request's headers arrived */
 };
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- per-thread database connections ---- */
 
@@ -136,7 +123,7 @@ static void access_log(struct api_server *srv, const struct api_request *req, co
     if (!srv->opt.access_log)
         return;
     char ts[40];
-    kpi_instant_format(wall_ms(), ts, sizeof(ts));
+    kpi_instant_format(kpi_clock_wall_ms(), ts, sizeof(ts));
     struct kpi_buf line;
     kpi_buf_init(&line, 16 * 1024);
     kpi_buf_printf(&line, "{\"ts\":\"%s\",\"method\":\"%s\",\"path\":", ts, api_method_name(req->method));
@@ -193,7 +180,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct api_ser
         MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"kpi\"");
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
-    access_log(srv, req, res, len, (double)(mono_ns() - start_ns) / 1e9);
+    access_log(srv, req, res, len, (double)(kpi_clock_mono_ns() - start_ns) / 1e9);
     return ok;
 }
 
@@ -224,10 +211,10 @@ static enum MHD_Result answer(struct MHD_Connection *conn, struct api_server *sr
 
     if (st->too_big) {
         api_problem(&res, 413, "the request body is larger than the limit of %zu bytes (--max-body)", srv->opt.body_max);
-        api_metrics_observe(srv->metrics, api_n_routes, 413, (double)(mono_ns() - st->start_ns) / 1e9, 0);
+        api_metrics_observe(srv->metrics, api_n_routes, 413, (double)(kpi_clock_mono_ns() - st->start_ns) / 1e9, 0);
     } else if (col.overflow) {
         api_problem(&res, 400, "more than %d query parameters", API_QUERY_PARAMS_MAX);
-        api_metrics_observe(srv->metrics, api_n_routes, 400, (double)(mono_ns() - st->start_ns) / 1e9, 0);
+        api_metrics_observe(srv->metrics, api_n_routes, 400, (double)(kpi_clock_mono_ns() - st->start_ns) / 1e9, 0);
     } else {
         api_dispatch(srv, &req, &res);
     }
@@ -247,7 +234,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!st)
             return MHD_NO;
         kpi_buf_init(&st->body, srv->opt.body_max);
-        st->start_ns = mono_ns();
+        st->start_ns = kpi_clock_mono_ns();
         *con_cls = st;
         /* A declared length past the limit is refused at once, before the body is read (the
          * connection is then closed rather than drained). */
@@ -357,7 +344,7 @@ static unsigned default_threads(void)
 
 int api_serve(const struct api_options *opt, struct kpi_diag *diag)
 {
-    int64_t t0 = mono_ns();
+    int64_t t0 = kpi_clock_mono_ns();
     struct sockaddr_in addr;
     int r = parse_listen(opt->listen, &addr, diag);
     if (r < 0)
@@ -371,7 +358,7 @@ int api_serve(const struct api_options *opt, struct kpi_diag *diag)
     srv->opt = *opt;
     if (!srv->opt.threads)
         srv->opt.threads = default_threads();
-    srv->started_ms = wall_ms();
+    srv->started_ms = kpi_clock_wall_ms();
     pthread_mutex_init(&srv->write_lock, NULL);
     pthread_mutex_init(&srv->conns_lock, NULL);
     pthread_mutex_init(&srv->log_lock, NULL);
@@ -412,7 +399,7 @@ int api_serve(const struct api_options *opt, struct kpi_diag *diag)
     bool have_checkpointer = pthread_create(&checkpointer, NULL, checkpoint_thread, srv) == 0;
     atomic_store(&srv->ready, true);
     fprintf(stderr, "kpi serve: listening on http://%s:%u (database %s, %u threads, ready in %.1f ms)\n", host, port, opt->db_path,
-            srv->opt.threads, (double)(mono_ns() - t0) / 1e6);
+            srv->opt.threads, (double)(kpi_clock_mono_ns() - t0) / 1e6);
 
     int sig = 0;
     sigwait(&sigs, &sig);

@@ -3,6 +3,7 @@
  * (or, with --server, the remote store that speaks the server's HTTP API) and the organisation
  * calendar, the common --db/--server/--token/--json/--help options, and day arguments.
  */
+#include "base/clock.h"
 #include "cli/cli.h"
 
 #include <getopt.h>
@@ -110,9 +111,7 @@ int cli_print_buf(struct cli *c, struct kpi_buf *b)
 
 int64_t cli_today(struct cli *c)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return kpi_calendar_day_of(&c->cal, (int64_t)ts.tv_sec * 1000);
+    return kpi_calendar_day_of(&c->cal, kpi_clock_wall_ms());
 }
 
 int cli_date_arg(struct cli *c, const char *field, const char *text, int64_t *ret_day)

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/str.h"
 #include "base/strmap.h"
 #include "cli/cli.h"
@@ -23,16 +24,7 @@
 
 static double now_seconds(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (double)kpi_clock_mono_ns() / 1e9;
 }
 
 int cmd_push(struct cli *c, int argc, char **argv)
@@ -90,7 +82,7 @@ int cmd_push(struct cli *c, int argc, char **argv)
     double value;
     if (kpi_parse_double(pos[1], strlen(pos[1]), &value) < 0)
         return cli_fail(c, EXIT_RUNTIME, "value: '%s' is not a finite number", pos[1]);
-    struct kpi_at at = {.is_date = false, .ms = now_ms()};
+    struct kpi_at at = {.is_date = false, .ms = kpi_clock_wall_ms()};
     if (at_text && kpi_at_parse(at_text, strlen(at_text), &at) < 0)
         return cli_fail(c, EXIT_RUNTIME, "at: '%s' is not a date (YYYY-MM-DD) or an RFC 3339 instant", at_text);
     int rc = cli_open(c);

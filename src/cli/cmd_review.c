@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/str.h"
 #include "cli/cli.h"
 #include "json/json.h"
@@ -256,9 +257,7 @@ int cmd_action(struct cli *c, int argc, char **argv)
     int rc = cli_open(c);
     if (rc != EXIT_OK)
         return rc;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int r = kpi_store_action_done(c->store, id, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    int r = kpi_store_action_done(c->store, id, kpi_clock_wall_ms());
     if (r == -ENOENT)
         return cli_fail(c, EXIT_RUNTIME, "no action with ID %lld", (long long)id);
     if (r < 0)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "api/server.h"
 #include "base/crypto.h"
 #include "base/str.h"
@@ -96,13 +97,6 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int token_create(struct cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {CLI_COMMON_OPTIONS, {0}};
@@ -130,7 +124,7 @@ static int token_create(struct cli *c, int argc, char **argv)
     kpi_token_generate(secret, sizeof(secret));
     uint8_t hash[KPI_HASH_SIZE];
     kpi_hash(secret, strlen(secret), hash);
-    int r = kpi_store_token_add(c->store, name, hash, now_ms());
+    int r = kpi_store_token_add(c->store, name, hash, kpi_clock_wall_ms());
     if (r == -EEXIST)
         return cli_fail(c, EXIT_RUNTIME, "a token named '%s' already exists (revoke it first: kpi token revoke %s)", name, name);
     if (r < 0)

@@ -9,6 +9,7 @@
  * Nothing here prints: failures come back as codes with the server's detail in the diag, and the
  * last one is kept for operations that take no diag (kpi_store_http_error).
  */
+#include "base/clock.h"
 #include "remote/remote.h"
 
 #include <stdio.h>
@@ -101,13 +102,6 @@ static const struct kpi_store_ops http_ops;
 static struct http_store *to_http(struct kpi_store *s)
 {
     return (struct http_store *)s;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int reserve(void **p, size_t *cap, size_t want, size_t size)
@@ -818,7 +812,7 @@ static int queue_def(struct http_store *st, struct kpi_def *def, enum op_kind ki
     int r = reserve((void **)&st->ops, &st->cap_ops, st->n_ops + 1, sizeof(*st->ops));
     if (r < 0)
         return r;
-    int64_t now = now_ms();
+    int64_t now = kpi_clock_wall_ms();
     if (kind == OP_INSERT)
         def->created_ms = now;
     def->updated_ms = now;
@@ -1278,7 +1272,7 @@ static int http_annotation_add(struct kpi_store *s, struct kpi_annotation *a)
     if (r < 0)
         return bad_answer(st, r, &diag);
     a->id = id;
-    a->created_ms = now_ms();
+    a->created_ms = kpi_clock_wall_ms();
     return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/buf.h"
 #include "base/embed.h"
 #include "base/str.h"
@@ -133,13 +134,6 @@ static int map_rc(int rc)
     default:
         return -EIO;
     }
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static sqlite3_stmt *stmt(struct sqlite_store *st, enum stmt_id id)
@@ -556,7 +550,7 @@ static int write_kpi_row(struct kpi_store *s, struct kpi_def *def, bool insert, 
         sqlite3_finalize(q);
         return -ENOMEM;
     }
-    int64_t now = now_ms();
+    int64_t now = kpi_clock_wall_ms();
     if (insert)
         def->created_ms = now;
     def->updated_ms = now;
@@ -1020,7 +1014,7 @@ static int sqlite_review_add(struct kpi_store *s, struct kpi_review *review, str
     int r = exec(st, "SAVEPOINT review_add");
     if (r < 0)
         return r;
-    int64_t now = now_ms();
+    int64_t now = kpi_clock_wall_ms();
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(st->db,
                            "INSERT INTO review (kpi_id, team, day, note, author, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1,
@@ -1215,7 +1209,7 @@ static int sqlite_annotation_add(struct kpi_store *s, struct kpi_annotation *a)
     if (sqlite3_prepare_v2(st->db, "INSERT INTO annotation (kpi_id, day, text, created_ms) VALUES (?1, ?2, ?3, ?4)", -1, &q,
                            NULL) != SQLITE_OK)
         return -EIO;
-    a->created_ms = now_ms();
+    a->created_ms = kpi_clock_wall_ms();
     bind_key_id(q, 1, kpi_id);
     sqlite3_bind_int64(q, 2, a->day);
     sqlite3_bind_text(q, 3, a->text, -1, SQLITE_STATIC);
