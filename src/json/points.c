@@ -11,6 +11,18 @@
  * bracket, the end of input inside the array, data after it) ends the input, since no further
  * element boundary can be trusted. A reader may be bound to one KPI (kpi_json_points_set_kpi, for
  * POST /api/v1/kpis/{key}/points): items then may omit "kpi" and may not name another.
+ *
+ * Fast path: building a jansson tree per element (several mallocs, a hash table) was most of the
+ * HTTP ingest's CPU time, so an element of the ordinary shape is decoded by hand instead, straight
+ * from its bytes: an object of "kpi", "at", "value" and "dims" (each at most once), strings of
+ * printable ASCII without escapes, a number in strict JSON grammar that does not overflow, dims an
+ * object of at most KPI_DIMS_MAX distinct valid names with string values. The strings are used in
+ * place: their closing quotes are overwritten with NULs. That is safe because the scanner is past
+ * the element, nothing reads its bytes again, and the next fill() drops them (marking is off), so
+ * the row's strings live until the next call, as jansson's did. Anything else, valid or not, makes
+ * the fast path give up before it writes a byte, and the element goes through jansson as before:
+ * every error and message still comes from that one path, and the two give the same rows (the unit
+ * tests and the fuzz target compare them, see kpi_json_points_set_fast).
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -51,6 +63,8 @@ struct kpi_json_points {
     json_t *item;   /* the decoded element handed out last */
     bool fixed;     /* items are points of fixed_kpi (kpi_json_points_set_kpi) */
     char fixed_kpi[KPI_KEY_MAX * 4 + 1];
+    bool fast;           /* try decode_fast before jansson (kpi_json_points_set_fast) */
+    uint64_t fast_items; /* items decode_fast handled */
 };
 
 int kpi_json_points_new(kpi_csv_read_fn read, void *read_ctx, struct kpi_json_points **ret_reader)
@@ -68,6 +82,7 @@ int kpi_json_points_new(kpi_csv_read_fn read, void *read_ctx, struct kpi_json_po
     p->ctx = read_ctx;
     p->line = 1;
     p->state = ST_START;
+    p->fast = true;
     *ret_reader = p;
     return 0;
 }
@@ -86,6 +101,16 @@ void kpi_json_points_set_kpi(struct kpi_json_points *p, const char *key)
 {
     p->fixed = key != NULL;
     kpi_strlcpy(p->fixed_kpi, key ? key : "", sizeof(p->fixed_kpi));
+}
+
+void kpi_json_points_set_fast(struct kpi_json_points *p, bool on)
+{
+    p->fast = on;
+}
+
+uint64_t kpi_json_points_fast_items(const struct kpi_json_points *p)
+{
+    return p->fast_items;
 }
 
 uint64_t kpi_json_points_offset(const struct kpi_json_points *p)
@@ -202,6 +227,19 @@ static int scan_element(struct kpi_json_points *p, struct kpi_ingest_report *rep
             return SCAN_EOF;
         char c = p->buf[p->pos];
         bool last = false;
+        if (in_string && !escaped && c != '"' && c != '\\' && c != '\n') {
+            /* Most of an element is string bytes: skip them in bulk (a newline is left to consume()
+             * for the line count). */
+            size_t i = p->pos + 1;
+            while (i < p->end && p->buf[i] != '"' && p->buf[i] != '\\' && p->buf[i] != '\n')
+                i++;
+            p->pos = i;
+            if (p->marking && p->pos - p->mark > KPI_JSON_POINT_ITEM_MAX) {
+                p->marking = false;
+                too_big = true;
+            }
+            continue;
+        }
         if (in_string) {
             if (escaped)
                 escaped = false;
@@ -265,6 +303,28 @@ static const char *type_name(const json_t *v)
     default:
         return "null";
     }
+}
+
+/* Fills the row of the current item, whichever path decoded it; kpi NULL means the route's KPI. The
+ * strings are NUL-terminated and stay valid until the next kpi_json_points_next call. */
+static void put_row(struct kpi_json_points *p, const char *kpi, size_t kpi_len, const char *at, size_t at_len, double number,
+                    const struct kpi_dim *dims, size_t n_dims, struct kpi_ingest_row *ret_row)
+{
+    struct kpi_ingest_row *row = ret_row;
+    memcpy(row->dims, dims, n_dims * sizeof(dims[0]));
+    memset(row->dim_columns, 0, sizeof(row->dim_columns));
+    row->line = p->index;
+    row->offset = kpi_json_points_offset(p);
+    row->columns = false;
+    row->kpi = kpi ? kpi : p->fixed_kpi;
+    row->kpi_len = kpi ? kpi_len : strlen(p->fixed_kpi);
+    row->at = at;
+    row->at_len = at_len;
+    row->has_number = true;
+    row->number = number;
+    row->value = NULL;
+    row->value_len = 0;
+    row->n_dims = n_dims;
 }
 
 /* Checks the shape of a decoded element and fills the row from it. Returns 1 when the item is a
@@ -341,21 +401,224 @@ static int check_shape(struct kpi_json_points *p, json_t *v, struct kpi_ingest_r
     }
     if (bad)
         return 0;
-    struct kpi_ingest_row *row = ret_row;
-    memcpy(row->dims, d, nd * sizeof(d[0]));
-    memset(row->dim_columns, 0, sizeof(row->dim_columns));
-    row->line = item;
-    row->offset = kpi_json_points_offset(p);
-    row->columns = false;
-    row->kpi = kpi ? json_string_value(kpi) : p->fixed_kpi;
-    row->kpi_len = kpi ? json_string_length(kpi) : strlen(p->fixed_kpi);
-    row->at = json_string_value(at);
-    row->at_len = json_string_length(at);
-    row->has_number = true;
-    row->number = json_number_value(value);
-    row->value = NULL;
-    row->value_len = 0;
-    row->n_dims = nd;
+    put_row(p, kpi ? json_string_value(kpi) : NULL, kpi ? json_string_length(kpi) : 0, json_string_value(at),
+            json_string_length(at), json_number_value(value), d, nd, ret_row);
+    return 1;
+}
+
+/* ---- the fast path (see the top of the file) ----
+ * Each fast_* function takes the cursor c and the element's end, and returns the byte after what it
+ * read, or NULL to give up. None of them writes to the element. */
+
+/* A string of the fast path, in place in the element: s[len] is its closing quote. */
+struct fast_str {
+    char *s;
+    size_t len;
+};
+
+/* What decode_fast found in an element. */
+struct fast_item {
+    struct fast_str kpi, at;
+    bool has_kpi, has_at, has_value, has_dims;
+    double value;
+    struct fast_str keys[KPI_DIMS_MAX], values[KPI_DIMS_MAX];
+    size_t n_dims;
+};
+
+static char *fast_ws(char *c, const char *end)
+{
+    while (c < end && (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r'))
+        c++;
+    return c;
+}
+
+/* A string of printable ASCII without '\\': escapes, control bytes and UTF-8 are left to jansson,
+ * which validates them and reports them in its words. */
+static char *fast_string(char *c, const char *end, struct fast_str *ret_str)
+{
+    if (c == end || *c != '"')
+        return NULL;
+    c++;
+    char *s = c;
+    while (c < end && (unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f && *c != '"' && *c != '\\')
+        c++;
+    if (c == end || *c != '"')
+        return NULL;
+    *ret_str = (struct fast_str){s, (size_t)(c - s)};
+    return c + 1;
+}
+
+static bool fast_digit(const char *c, const char *end)
+{
+    return c < end && *c >= '0' && *c <= '9';
+}
+
+/* A number in JSON's grammar -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, as jansson reads it
+ * with JSON_DECODE_INT_AS_REAL: strtod's correctly rounded double, -0 for a negative zero, an error
+ * on overflow (left to jansson, whose message it is). kpi_parse_double gives that double but for
+ * the sign of zero; it also bounds the text it takes (longer numbers go to jansson). */
+static char *fast_number(char *c, const char *end, double *ret_value)
+{
+    char *s = c;
+    if (c < end && *c == '-')
+        c++;
+    if (!fast_digit(c, end))
+        return NULL;
+    if (*c == '0') {
+        c++;
+    } else {
+        while (fast_digit(c, end))
+            c++;
+    }
+    if (c < end && *c == '.') {
+        c++;
+        if (!fast_digit(c, end))
+            return NULL;
+        while (fast_digit(c, end))
+            c++;
+    }
+    if (c < end && (*c == 'e' || *c == 'E')) {
+        c++;
+        if (c < end && (*c == '+' || *c == '-'))
+            c++;
+        if (!fast_digit(c, end))
+            return NULL;
+        while (fast_digit(c, end))
+            c++;
+    }
+    double v;
+    if (kpi_parse_double(s, (size_t)(c - s), &v) < 0)
+        return NULL;
+    *ret_value = v == 0 && *s == '-' ? -0.0 : v;
+    return c;
+}
+
+/* Skips whitespace, the ':' after a member's name and whitespace again. */
+static char *fast_colon(char *c, const char *end)
+{
+    c = fast_ws(c, end);
+    if (c == end || *c != ':')
+        return NULL;
+    return fast_ws(c + 1, end);
+}
+
+/* After a member: whitespace, then ',' (*ret_more true) or the closing '}'. */
+static char *fast_next(char *c, const char *end, bool *ret_more)
+{
+    c = fast_ws(c, end);
+    if (c == end || (*c != ',' && *c != '}'))
+        return NULL;
+    *ret_more = *c == ',';
+    return c + 1;
+}
+
+/* "dims": an object of at most KPI_DIMS_MAX string values under distinct valid names. */
+static char *fast_dims(char *c, const char *end, struct fast_item *it)
+{
+    if (c == end || *c != '{')
+        return NULL;
+    c = fast_ws(c + 1, end);
+    if (c < end && *c == '}')
+        return c + 1;
+    for (bool more = true; more;) {
+        if (it->n_dims == KPI_DIMS_MAX)
+            return NULL;
+        struct fast_str *key = &it->keys[it->n_dims], *value = &it->values[it->n_dims];
+        c = fast_string(fast_ws(c, end), end, key);
+        if (!c || !kpi_dim_key_valid(key->s, key->len))
+            return NULL;
+        for (size_t i = 0; i < it->n_dims; i++)
+            if (it->keys[i].len == key->len && memcmp(it->keys[i].s, key->s, key->len) == 0)
+                return NULL; /* jansson reports the duplicate */
+        c = fast_colon(c, end);
+        if (!c)
+            return NULL;
+        c = fast_string(c, end, value);
+        if (!c)
+            return NULL;
+        it->n_dims++;
+        c = fast_next(c, end, &more);
+        if (!c)
+            return NULL;
+    }
+    return c;
+}
+
+static bool fast_name_is(const struct fast_str *name, const char *want)
+{
+    return name->len == strlen(want) && memcmp(name->s, want, name->len) == 0;
+}
+
+/* One member of the point object: its name, ':' and a value of the right type, seen only once. */
+static char *fast_member(char *c, const char *end, struct fast_item *it)
+{
+    struct fast_str name;
+    c = fast_string(c, end, &name);
+    if (!c)
+        return NULL;
+    c = fast_colon(c, end);
+    if (!c)
+        return NULL;
+    bool *seen;
+    if (fast_name_is(&name, "kpi")) {
+        seen = &it->has_kpi;
+        c = *seen ? NULL : fast_string(c, end, &it->kpi);
+    } else if (fast_name_is(&name, "at")) {
+        seen = &it->has_at;
+        c = *seen ? NULL : fast_string(c, end, &it->at);
+    } else if (fast_name_is(&name, "value")) {
+        seen = &it->has_value;
+        c = *seen ? NULL : fast_number(c, end, &it->value);
+    } else if (fast_name_is(&name, "dims")) {
+        seen = &it->has_dims;
+        c = *seen ? NULL : fast_dims(c, end, it);
+    } else {
+        return NULL;
+    }
+    *seen = true;
+    return c;
+}
+
+/* Decodes the element at [mark, pos) when it has the ordinary shape (see the top of the file).
+ * Returns 1 with the row filled, or 0 to leave the element, untouched, to jansson. */
+static int decode_fast(struct kpi_json_points *p, struct kpi_ingest_row *ret_row)
+{
+    char *c = p->buf + p->mark;
+    const char *end = p->buf + p->pos;
+    struct fast_item it; /* not zeroed whole: the dims arrays are filled as they are read */
+    it.kpi = it.at = (struct fast_str){NULL, 0};
+    it.has_kpi = it.has_at = it.has_value = it.has_dims = false;
+    it.value = 0;
+    it.n_dims = 0;
+    if (c == end || *c != '{')
+        return 0;
+    c++;
+    for (bool more = true; more;) {
+        c = fast_member(fast_ws(c, end), end, &it);
+        if (!c)
+            return 0;
+        c = fast_next(c, end, &more);
+        if (!c)
+            return 0;
+    }
+    if (c != end || !it.has_at || !it.has_value)
+        return 0;
+    if (!it.has_kpi && !p->fixed)
+        return 0;
+    if (it.has_kpi && p->fixed && !(it.kpi.len == strlen(p->fixed_kpi) && memcmp(it.kpi.s, p->fixed_kpi, it.kpi.len) == 0))
+        return 0; /* another KPI than the route's: jansson's path reports it */
+
+    /* Accepted: only now are the closing quotes overwritten. */
+    struct kpi_dim d[KPI_DIMS_MAX];
+    it.at.s[it.at.len] = '\0';
+    if (it.has_kpi)
+        it.kpi.s[it.kpi.len] = '\0';
+    for (size_t i = 0; i < it.n_dims; i++) {
+        it.keys[i].s[it.keys[i].len] = '\0';
+        it.values[i].s[it.values[i].len] = '\0';
+        d[i] = (struct kpi_dim){it.keys[i].s, it.keys[i].len, it.values[i].s, it.values[i].len};
+    }
+    put_row(p, it.has_kpi ? it.kpi.s : NULL, it.kpi.len, it.at.s, it.at.len, it.value, d, it.n_dims, ret_row);
     return 1;
 }
 
@@ -363,6 +626,11 @@ static int check_shape(struct kpi_json_points *p, json_t *v, struct kpi_ingest_r
 static int decode(struct kpi_json_points *p, struct kpi_ingest_report *rep, uint64_t line, uint64_t col,
                   struct kpi_ingest_row *ret_row)
 {
+    if (p->fast && decode_fast(p, ret_row)) {
+        p->marking = false;
+        p->fast_items++;
+        return 1;
+    }
     json_error_t err;
     json_t *v =
         json_loadb(p->buf + p->mark, p->pos - p->mark, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &err);

@@ -1,8 +1,11 @@
 /*
- * libFuzzer target for the JSON point-array reader (json/points.c): reads the input to the end twice,
- * in one piece and in small chunks whose sizes derive from the data, and requires the same rows and
- * errors both ways; then writes every accepted point back with kpi_json_point (the export format),
- * reads that text again and requires the same point (the same double; -0 is written as 0).
+ * libFuzzer target for the JSON point-array reader (json/points.c): reads the input to the end in one
+ * piece and in small chunks whose sizes derive from the data, and requires the same rows and errors
+ * both ways; reads it again with the hand-written fast path off (jansson decoding every item), also
+ * bound to a KPI (kpi_json_points_set_kpi) with the fast path on and off, and requires the same rows
+ * (every field, the number bit for bit) and errors each time; then writes every accepted point back
+ * with kpi_json_point (the export format), reads that text again and requires the same point (the
+ * same double; -0 is written as 0).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -99,13 +102,26 @@ static void check_round_trip(const struct kpi_ingest_row *row)
     kpi_buf_free(&text);
 }
 
-/* Reads everything into a transcript of rows and errors; with check set, round-trips each row. */
-static void read_all(const uint8_t *data, size_t size, uint32_t rng, struct kpi_buf *log, bool check)
+/* The strings of a row are NUL-terminated, whichever path decoded it. */
+static void check_terminated(const struct kpi_ingest_row *row)
+{
+    if (row->kpi[row->kpi_len] != '\0' || row->at[row->at_len] != '\0')
+        abort();
+    for (size_t i = 0; i < row->n_dims; i++)
+        if (row->dims[i].key[row->dims[i].key_len] != '\0' || row->dims[i].value[row->dims[i].value_len] != '\0')
+            abort();
+}
+
+/* Reads everything into a transcript of rows and errors; with check set, round-trips each row.
+ * fixed binds the reader to a KPI (or NULL); fast turns the fast path on or off. */
+static void read_all(const uint8_t *data, size_t size, uint32_t rng, const char *fixed, bool fast, struct kpi_buf *log, bool check)
 {
     struct mem_reader m = {data, size, 0, rng};
     struct kpi_json_points *p;
     if (kpi_json_points_new(mem_read, &m, &p) < 0)
         abort();
+    kpi_json_points_set_kpi(p, fixed);
+    kpi_json_points_set_fast(p, fast);
     struct kpi_ingest_report *rep = calloc(1, sizeof(*rep));
     if (!rep)
         abort();
@@ -123,9 +139,14 @@ static void read_all(const uint8_t *data, size_t size, uint32_t rng, struct kpi_
         }
         if (r == 0)
             break;
-        if (row.columns || !row.has_number || row.n_dims > KPI_DIMS_MAX || row.line == 0)
+        if (row.columns || !row.has_number || row.n_dims > KPI_DIMS_MAX || row.line == 0 || row.value || row.value_len)
             abort();
+        for (size_t i = 0; i < KPI_DIMS_MAX; i++)
+            if (row.dim_columns[i] != 0)
+                abort();
+        check_terminated(&row);
         put_u64(log, row.line);
+        put_u64(log, row.offset);
         put_u64(log, row.kpi_len);
         put(log, row.kpi, row.kpi_len);
         put_u64(log, row.at_len);
@@ -145,8 +166,16 @@ static void read_all(const uint8_t *data, size_t size, uint32_t rng, struct kpi_
     put_u64(log, rep->rows);
     if (kpi_json_points_offset(p) > size)
         abort();
+    if (!fast && kpi_json_points_fast_items(p) != 0)
+        abort();
     free(rep);
     kpi_json_points_free(p);
+}
+
+static void require_same(const struct kpi_buf *a, const struct kpi_buf *b)
+{
+    if (a->len != b->len || (a->len && memcmp(a->data, b->data, a->len) != 0))
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -154,14 +183,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < size; i++)
         h = (h ^ data[i]) * 16777619u;
-    struct kpi_buf whole, chunked;
+    struct kpi_buf whole, chunked, jansson, fixed, fixed_jansson;
     kpi_buf_init(&whole, SIZE_MAX / 2);
     kpi_buf_init(&chunked, SIZE_MAX / 2);
-    read_all(data, size, 0, &whole, true);
-    read_all(data, size, h | 1, &chunked, false);
-    if (whole.len != chunked.len || (whole.len && memcmp(whole.data, chunked.data, whole.len) != 0))
-        abort();
+    kpi_buf_init(&jansson, SIZE_MAX / 2);
+    kpi_buf_init(&fixed, SIZE_MAX / 2);
+    kpi_buf_init(&fixed_jansson, SIZE_MAX / 2);
+    read_all(data, size, 0, NULL, true, &whole, true);
+    read_all(data, size, h | 1, NULL, true, &chunked, false);
+    require_same(&whole, &chunked);
+    read_all(data, size, 0, NULL, false, &jansson, false);
+    require_same(&whole, &jansson);
+    read_all(data, size, 0, "mrr", true, &fixed, false);
+    read_all(data, size, h | 1, "mrr", false, &fixed_jansson, false);
+    require_same(&fixed, &fixed_jansson);
     kpi_buf_free(&whole);
     kpi_buf_free(&chunked);
+    kpi_buf_free(&jansson);
+    kpi_buf_free(&fixed);
+    kpi_buf_free(&fixed_jansson);
     return 0;
 }

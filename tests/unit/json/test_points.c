@@ -425,3 +425,231 @@ Test(points_store, errors_past_the_first_fifty_are_counted)
     kpi_buf_free(&doc);
     kpi_store_close(s);
 }
+
+/* ---- the fast path against jansson ---- */
+
+/* Everything kpi_json_points_next hands out, field by field, as text: per row every field it sets
+ * (the number in %a, so that every bit counts, -0 included; whether each string is NUL-terminated;
+ * no_kpi_column and the dims past n_dims, which neither path sets, through a fill pattern), per
+ * error its item and message, then the report's counts. */
+static char *fields(const char *input, const char *fixed, bool fast, uint64_t *ret_fast_items)
+{
+    struct kpi_buf out;
+    kpi_buf_init(&out, 1 << 20);
+    struct chunk_reader m = {input, strlen(input), 0, 0, 0};
+    struct kpi_json_points *p;
+    cr_assert(eq(int, kpi_json_points_new(chunk_read, &m, &p), 0));
+    kpi_json_points_set_kpi(p, fixed);
+    kpi_json_points_set_fast(p, fast);
+    struct kpi_ingest_report *rep = calloc(1, sizeof(*rep));
+    cr_assert(rep != NULL);
+    uint64_t seen = 0;
+    for (;;) {
+        struct kpi_ingest_row row;
+        memset(&row, 0x5a, sizeof(row));
+        int r = kpi_json_points_next(p, &row, rep);
+        cr_assert(ge(int, r, 0));
+        for (; seen < rep->n_errors && seen < KPI_INGEST_ERRORS_KEPT; seen++)
+            kpi_buf_printf(&out, "error item=%llu msg=%s\n", (unsigned long long)rep->errors[seen].line, rep->errors[seen].msg);
+        if (r == 0)
+            break;
+        kpi_buf_printf(&out,
+                       "row line=%llu offset=%llu columns=%d no_kpi_column=%d has_number=%d number=%a value=%p value_len=%zu\n",
+                       (unsigned long long)row.line, (unsigned long long)row.offset, row.columns, row.no_kpi_column, row.has_number,
+                       row.number, (const void *)row.value, row.value_len);
+        kpi_buf_printf(&out, "  kpi[%zu]=%.*s nul=%d at[%zu]=%.*s nul=%d n_dims=%zu\n", row.kpi_len, (int)row.kpi_len, row.kpi,
+                       row.kpi[row.kpi_len] == '\0', row.at_len, (int)row.at_len, row.at, row.at[row.at_len] == '\0', row.n_dims);
+        for (size_t i = 0; i < row.n_dims && i < KPI_DIMS_MAX; i++) {
+            const struct kpi_dim *d = &row.dims[i];
+            kpi_buf_printf(&out, "  dim %zu key[%zu]=%.*s nul=%d value[%zu]=%.*s nul=%d\n", i, d->key_len, (int)d->key_len, d->key,
+                           d->key[d->key_len] == '\0', d->value_len, (int)d->value_len, d->value, d->value[d->value_len] == '\0');
+        }
+        if (row.n_dims < KPI_DIMS_MAX) {
+            unsigned char pattern[sizeof(row.dims[0])];
+            memset(pattern, 0x5a, sizeof(pattern));
+            kpi_buf_printf(&out, "  dims past n_dims untouched=%d\n", memcmp(&row.dims[row.n_dims], pattern, sizeof(pattern)) == 0);
+        }
+        kpi_buf_adds(&out, "  dim_columns");
+        for (size_t i = 0; i < KPI_DIMS_MAX; i++)
+            kpi_buf_printf(&out, " %u", row.dim_columns[i]);
+        kpi_buf_addc(&out, '\n');
+    }
+    kpi_buf_printf(&out, "rows=%llu errors=%llu offset=%llu\n", (unsigned long long)rep->rows, (unsigned long long)rep->n_errors,
+                   (unsigned long long)kpi_json_points_offset(p));
+    *ret_fast_items = kpi_json_points_fast_items(p);
+    free(rep);
+    kpi_json_points_free(p);
+    return kpi_buf_take(&out);
+}
+
+struct fast_case {
+    const char *name;
+    const char *item;  /* one array element */
+    const char *fixed; /* kpi_json_points_set_kpi, or NULL */
+    bool fast;         /* whether the fast path takes it (else it gives up and jansson decides) */
+};
+
+#define ITEM(value) "{\"kpi\":\"mrr\",\"at\":\"2026-01-31\",\"value\":" value "}"
+#define DIMS(dims) "{\"kpi\":\"mrr\",\"at\":\"2026-01-31\",\"value\":1,\"dims\":" dims "}"
+
+static const struct fast_case fast_cases[] = {
+    /* The ordinary shape, in every order and spacing. */
+    {"plain", ITEM("1200.5"), NULL, true},
+    {"export shape", "{\"kpi\":\"mrr\",\"at\":\"2026-01-31\",\"value\":1200.5,\"dims\":{\"region\":\"eu\"}}", NULL, true},
+    {"order value at kpi", "{\"value\":2,\"at\":\"2026-01-31T10:00:00Z\",\"kpi\":\"arr\"}", NULL, true},
+    {"order at kpi value", "{\"at\":\"2026-01-31\",\"kpi\":\"arr\",\"value\":3}", NULL, true},
+    {"order dims first", "{\"dims\":{\"b\":\"2\",\"a\":\"1\"},\"value\":4,\"kpi\":\"a\",\"at\":\"2026-01-31\"}", NULL, true},
+    {"order dims between", "{\"kpi\":\"a\",\"dims\":{\"r\":\"x\"},\"at\":\"2026-01-31\",\"value\":5}", NULL, true},
+    {"whitespace everywhere",
+     "{ \"kpi\" :\t\"mrr\" ,\r\n \"at\"\n:\n\"2026-01-31\"\t,\"value\" : -7 , \"dims\" : { \"r\" : \"eu\" , \"c\":\"x\" } }", NULL,
+     true},
+    {"pretty printed", "{\n    \"kpi\": \"mrr\",\n    \"at\": \"2026-01-31\",\n    \"value\": 0.1\n  }", NULL, true},
+    {"dims empty", DIMS("{}"), NULL, true},
+    {"dims empty with spaces", DIMS("{ \n }"), NULL, true},
+    {"dims one", DIMS("{\"region\":\"eu\"}"), NULL, true},
+    {"dims several", DIMS("{\"region\":\"eu\",\"channel\":\"paid\",\"plan_2\":\"pro plus\"}"), NULL, true},
+    {"dims sixteen",
+     DIMS("{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\",\"d\":\"4\",\"e\":\"5\",\"f\":\"6\",\"g\":\"7\",\"h\":\"8\",\"i\":\"9\","
+          "\"j\":\"10\",\"k\":\"11\",\"l\":\"12\",\"m\":\"13\",\"n\":\"14\",\"o\":\"15\",\"p\":\"16\"}"),
+     NULL, true},
+    {"dims value empty (the core rejects it)", DIMS("{\"r\":\"\"}"), NULL, true},
+    {"empty strings", "{\"kpi\":\"\",\"at\":\"\",\"value\":1}", NULL, true},
+    {"printable ASCII", "{\"kpi\":\" !#$%&'()*+,-./:;<=>?@[]^_`{|}~\",\"at\":\"x\",\"value\":1}", NULL, true},
+    {"fixed, kpi omitted", "{\"at\":\"2026-01-31\",\"value\":1}", "mrr", true},
+    {"fixed, kpi the same", ITEM("1"), "mrr", true},
+    {"fixed, another kpi", "{\"kpi\":\"arr\",\"at\":\"2026-01-31\",\"value\":1}", "mrr", false},
+    {"fixed, a longer kpi", "{\"kpi\":\"mrrr\",\"at\":\"2026-01-31\",\"value\":1}", "mrr", false},
+    {"not fixed, kpi omitted", "{\"at\":\"2026-01-31\",\"value\":1}", NULL, false},
+
+    /* Numbers. */
+    {"zero", ITEM("0"), NULL, true},
+    {"negative zero", ITEM("-0"), NULL, true},
+    {"negative zero fraction", ITEM("-0.0e5"), NULL, true},
+    {"exponent", ITEM("1e3"), NULL, true},
+    {"capital exponent, negative", ITEM("1E-3"), NULL, true},
+    {"trailing zero", ITEM("12.50"), NULL, true},
+    {"signed exponent", ITEM("-1.5e+10"), NULL, true},
+    {"huge integer", ITEM("123456789012345678901234567890"), NULL, true},
+    {"seventeen digits", ITEM("0.30000000000000004"), NULL, true},
+    {"largest double", ITEM("1.7976931348623157e308"), NULL, true},
+    {"underflow to zero", ITEM("1e-400"), NULL, true},
+    {"negative underflow to zero", ITEM("-1e-400"), NULL, true},
+    {"subnormal", ITEM("4.9e-324"), NULL, true},
+    {"overflow", ITEM("1e999"), NULL, false},
+    {"negative overflow", ITEM("-1e999"), NULL, false},
+    {"overflow by rounding", ITEM("1.7976931348623159e308"), NULL, false},
+    {"leading zero", ITEM("01"), NULL, false},
+    {"negative leading zero", ITEM("-01"), NULL, false},
+    {"no fraction digits", ITEM("1."), NULL, false},
+    {"no integer digits", ITEM(".5"), NULL, false},
+    {"plus sign", ITEM("+1"), NULL, false},
+    {"minus alone", ITEM("-"), NULL, false},
+    {"no exponent digits", ITEM("1e"), NULL, false},
+    {"exponent sign alone", ITEM("1e+"), NULL, false},
+    {"hexadecimal", ITEM("0x10"), NULL, false},
+    {"NaN", ITEM("NaN"), NULL, false},
+    {"Infinity", ITEM("Infinity"), NULL, false},
+    {"two numbers", ITEM("1 2"), NULL, false},
+    /* Over kpi_parse_double's 400 bytes: the fast path gives up, jansson reads it. */
+    {"a long number",
+     ITEM("1.0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+          "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+          "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+          "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+          "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001"),
+     NULL, false},
+
+    /* Members the fast path leaves to jansson. */
+    {"duplicate kpi", "{\"kpi\":\"a\",\"kpi\":\"a\",\"at\":\"2026-01-31\",\"value\":1}", NULL, false},
+    {"duplicate value", "{\"kpi\":\"a\",\"value\":1,\"at\":\"2026-01-31\",\"value\":1}", NULL, false},
+    {"duplicate dims", "{\"kpi\":\"a\",\"dims\":{},\"at\":\"2026-01-31\",\"value\":1,\"dims\":{}}", NULL, false},
+    {"duplicate dims key", DIMS("{\"r\":\"a\",\"r\":\"b\"}"), NULL, false},
+    {"unknown field", "{\"kpi\":\"a\",\"at\":\"2026-01-31\",\"value\":1,\"note\":\"x\"}", NULL, false},
+    {"empty object", "{}", NULL, false},
+    {"missing at", "{\"kpi\":\"a\",\"value\":1}", NULL, false},
+    {"missing value", "{\"kpi\":\"a\",\"at\":\"2026-01-31\"}", NULL, false},
+    {"seventeen dims",
+     DIMS("{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\",\"d\":\"4\",\"e\":\"5\",\"f\":\"6\",\"g\":\"7\",\"h\":\"8\",\"i\":\"9\","
+          "\"j\":\"10\",\"k\":\"11\",\"l\":\"12\",\"m\":\"13\",\"n\":\"14\",\"o\":\"15\",\"p\":\"16\",\"q\":\"17\"}"),
+     NULL, false},
+    {"invalid dims key", DIMS("{\"Region\":\"eu\"}"), NULL, false},
+    {"dims key starting with a digit", DIMS("{\"1a\":\"eu\"}"), NULL, false},
+    {"empty dims key", DIMS("{\"\":\"eu\"}"), NULL, false},
+    {"escape in kpi (a valid point)", "{\"kpi\":\"a\\\"b\",\"at\":\"2026-01-31\",\"value\":1}", NULL, false},
+    {"unicode escape in at", "{\"kpi\":\"a\",\"at\":\"2026-01-3\\u0031\",\"value\":1}", NULL, false},
+    {"escaped dims value", DIMS("{\"r\":\"a\\nb\"}"), NULL, false},
+    {"escaped member name", "{\"k\\u0070i\":\"a\",\"at\":\"2026-01-31\",\"value\":1}", NULL, false},
+    {"UTF-8 in a dims value", DIMS("{\"r\":\"\xc3\xa9t\xc3\xa9\"}"), NULL, false},
+    {"invalid UTF-8", DIMS("{\"r\":\"\xc3(\"}"), NULL, false},
+    {"raw tab in a string", "{\"kpi\":\"a\tb\",\"at\":\"2026-01-31\",\"value\":1}", NULL, false},
+    {"DEL in a string", "{\"kpi\":\"a\x7f\",\"at\":\"2026-01-31\",\"value\":1}", NULL, false},
+    {"nested dims value", DIMS("{\"r\":{\"x\":[1,{}]}}"), NULL, false},
+    {"array value", ITEM("[1]"), NULL, false},
+    {"object kpi", "{\"kpi\":{\"a\":1},\"at\":\"2026-01-31\",\"value\":1}", NULL, false},
+    {"string value", ITEM("\"12\""), NULL, false},
+    {"boolean value", ITEM("true"), NULL, false},
+    {"null value", ITEM("null"), NULL, false},
+    {"number kpi", "{\"kpi\":1,\"at\":\"2026-01-31\",\"value\":1}", NULL, false},
+    {"number at", "{\"kpi\":\"a\",\"at\":20260131,\"value\":1}", NULL, false},
+    {"dims array", DIMS("[\"r\"]"), NULL, false},
+    {"dims null", DIMS("null"), NULL, false},
+    {"dims number value", DIMS("{\"r\":2}"), NULL, false},
+    {"trailing comma", "{\"kpi\":\"a\",\"at\":\"2026-01-31\",\"value\":1,}", NULL, false},
+    {"trailing comma in dims", DIMS("{\"r\":\"a\",}"), NULL, false},
+    {"missing colon", "{\"kpi\" \"a\",\"at\":\"2026-01-31\",\"value\":1}", NULL, false},
+    {"missing comma", "{\"kpi\":\"a\" \"at\":\"2026-01-31\",\"value\":1}", NULL, false},
+    {"unquoted name", "{kpi:\"a\",\"at\":\"2026-01-31\",\"value\":1}", NULL, false},
+    {"a number", "12", NULL, false},
+    {"a string", "\"x\"", NULL, false},
+    {"an array", "[" ITEM("1") "]", NULL, false},
+};
+
+Test(points_fast, same_as_jansson)
+{
+    bool print = getenv("KPI_TEST_PRINT") != NULL;
+    for (size_t i = 0; i < sizeof(fast_cases) / sizeof(fast_cases[0]); i++) {
+        const struct fast_case *c = &fast_cases[i];
+        /* Two copies of the item, so that the second's line, offset and index count too. */
+        struct kpi_buf doc;
+        kpi_buf_init(&doc, 1 << 16);
+        kpi_buf_printf(&doc, "[\n%s,\n  %s\n]\n", c->item, c->item);
+        uint64_t fast_items, jansson_items;
+        char *fast = fields(doc.data, c->fixed, true, &fast_items);
+        char *slow = fields(doc.data, c->fixed, false, &jansson_items);
+        if (print)
+            printf("== %s (%s)\n%s", c->name, fast_items ? "fast" : "jansson", slow);
+        cr_expect(eq(str, fast, slow), "case '%s'", c->name);
+        cr_expect(eq(u64, fast_items, c->fast ? 2 : 0), "case '%s': items taken by the fast path", c->name);
+        cr_expect(eq(u64, jansson_items, 0), "case '%s'", c->name);
+        free(fast);
+        free(slow);
+        kpi_buf_free(&doc);
+    }
+}
+
+/* A row's strings stay as they were until the next call, even though the fast path ends them in
+ * place; and an element the fast path gave up on reaches jansson unchanged. */
+Test(points_fast, strings_live_until_the_next_call)
+{
+    const char *doc = "[" DIMS("{\"region\":\"eu\",\"plan\":\"pro\"}") ",{\"kpi\":\"a\\u0062\",\"at\":\"x\",\"value\":2}]";
+    struct chunk_reader m = {doc, strlen(doc), 0, 0, 0};
+    struct kpi_json_points *p;
+    cr_assert(eq(int, kpi_json_points_new(chunk_read, &m, &p), 0));
+    struct kpi_ingest_report rep = {0};
+    struct kpi_ingest_row row;
+    cr_assert(eq(int, kpi_json_points_next(p, &row, &rep), 1));
+    cr_expect(eq(u64, kpi_json_points_fast_items(p), 1));
+    cr_expect(eq(str, (char *)row.kpi, "mrr"));
+    cr_expect(eq(str, (char *)row.at, "2026-01-31"));
+    cr_assert(eq(sz, row.n_dims, 2));
+    cr_expect(eq(str, (char *)row.dims[0].key, "region"));
+    cr_expect(eq(str, (char *)row.dims[0].value, "eu"));
+    cr_expect(eq(str, (char *)row.dims[1].key, "plan"));
+    cr_expect(eq(str, (char *)row.dims[1].value, "pro"));
+    cr_assert(eq(int, kpi_json_points_next(p, &row, &rep), 1));
+    cr_expect(eq(u64, kpi_json_points_fast_items(p), 1));
+    cr_expect(eq(str, (char *)row.kpi, "ab"));
+    cr_expect(eq(int, kpi_json_points_next(p, &row, &rep), 0));
+    cr_expect(eq(u64, rep.n_errors, 0));
+    kpi_json_points_free(p);
+}
