@@ -85,6 +85,7 @@ typedef int (*api_handler_fn)(struct api_request *req, struct api_response *res)
 /* Route flags. */
 #define API_PUBLIC 1u /* no token needed (health, metrics, the OpenAPI document) */
 #define API_CACHED 2u /* GET answered from the response cache with an ETag while nothing is written */
+#define API_STAGES 4u /* takes points into the stage; every other route folds it first (store/stage.h) */
 
 struct api_route {
     enum api_method method;

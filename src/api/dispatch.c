@@ -104,11 +104,24 @@ void api_dispatch(struct api_server *srv, struct api_request *req, struct api_re
                 conn->data_version_ns = t0;
                 if (kpi_store_data_version(conn->store, &version) == 0 && version != conn->data_version) {
                     conn->data_version = version;
+                    conn->stage_unseen = true;
                     atomic_fetch_add(&srv->gen, 1);
                 }
             }
             if (api_auth_check(conn, conn->data_version, req, res) < 0)
                 goto done;
+            /* Points wait in the stage until folded into their series; reads must see them,
+             * those this server staged and, after a commit elsewhere, those another server on
+             * the same file did. */
+            if (!(route->flags & API_STAGES)) {
+                r = api_stage_fold(srv, conn->store, conn->stage_unseen, NULL);
+                if (r == 0)
+                    conn->stage_unseen = false;
+                if (r < 0) {
+                    api_problem(res, 503, "cannot merge the points staged for writing: %s", kpi_strerror(r));
+                    goto done;
+                }
+            }
         }
     }
 

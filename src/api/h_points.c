@@ -70,7 +70,7 @@ static int ingest(struct api_request *req, struct api_response *res, const char 
         kpi_def_clear(&d);
     }
     struct body_reader body = {req->body, req->body_len, 0};
-    struct kpi_ingest_lock lock = {lock_writes, unlock_writes, req->server};
+    struct kpi_ingest_lock lock = {lock_writes, unlock_writes, req->server, true};
     struct kpi_ingest_report *rep = calloc(1, sizeof(*rep));
     if (!rep)
         return -ENOMEM;
@@ -96,6 +96,7 @@ static int ingest(struct api_request *req, struct api_response *res, const char 
         }
     }
     if (r == 0) {
+        api_stage_added(req->server, rep->written);
         atomic_fetch_add(&req->server->gen, 1);
         req->points_written = rep->written;
         kpi_buf_printf(&res->body, "{\"rows\":%llu,\"written\":%llu}", (unsigned long long)rep->rows,

@@ -144,6 +144,9 @@ int api_metrics_write(struct api_metrics *m, struct api_server *srv, struct kpi_
                         "# HELP kpi_points_ingested_total Points written through the API since the server started.\n"
                         "# TYPE kpi_points_ingested_total counter\n"
                         "kpi_points_ingested_total %llu\n"
+                        "# HELP kpi_points_staged Points acknowledged and waiting in the stage to join their series.\n"
+                        "# TYPE kpi_points_staged gauge\n"
+                        "kpi_points_staged %llu\n"
                         "# HELP kpi_cache_requests_total Cached-route lookups in the response cache, by result.\n"
                         "# TYPE kpi_cache_requests_total counter\n"
                         "kpi_cache_requests_total{result=\"hit\"} %llu\n"
@@ -155,8 +158,8 @@ int api_metrics_write(struct api_metrics *m, struct api_server *srv, struct kpi_
                         "# HELP kpi_start_time_seconds When the server started, in seconds since the Unix epoch.\n"
                         "# TYPE kpi_start_time_seconds gauge\n"
                         "kpi_start_time_seconds %.3f\n",
-                        (unsigned long long)atomic_load(&m->points), (unsigned long long)atomic_load(&m->cache_hits),
-                        (unsigned long long)atomic_load(&m->cache_misses), file_size(srv->opt.db_path, ""),
-                        file_size(srv->opt.db_path, "-wal"), (double)srv->started_ms / 1000.0);
+                        (unsigned long long)atomic_load(&m->points), (unsigned long long)atomic_load(&srv->staged),
+                        (unsigned long long)atomic_load(&m->cache_hits), (unsigned long long)atomic_load(&m->cache_misses),
+                        file_size(srv->opt.db_path, ""), file_size(srv->opt.db_path, "-wal"), (double)srv->started_ms / 1000.0);
     return r < 0 ? -E2BIG : 0;
 }

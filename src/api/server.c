@@ -25,6 +25,7 @@
 #include "base/str.h"
 #include "json/json.h"
 #include "kpi/time.h"
+#include "store/stage.h"
 
 /* Per-connection request state, from the first callback to the response. */
 struct request_state {
@@ -279,35 +280,76 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     pthread_mutex_unlock(&srv->log_lock);
 }
 
-/* ---- checkpoints ---- */
+/* ---- the stage and checkpoints ---- */
 
-/* Copies the write-ahead log into the database twice a second, on its own connection, so that no
- * request's commit pays for it (SQLite would otherwise checkpoint inside a commit every 1,000
- * pages). A passive checkpoint never blocks readers or writers. */
-static void *checkpoint_thread(void *arg)
+int api_stage_fold(struct api_server *srv, struct kpi_store *store, bool look, uint64_t *ret_points)
+{
+    if (ret_points)
+        *ret_points = 0;
+    if (atomic_load(&srv->staged) == 0) {
+        if (!look)
+            return 0;
+        int64_t rows;
+        int r = kpi_store_stage_rows(store, &rows);
+        if (r < 0 || rows == 0)
+            return r;
+    }
+    pthread_mutex_lock(&srv->write_lock);
+    int r = kpi_stage_fold(store, ret_points);
+    if (r == 0)
+        atomic_store(&srv->staged, 0);
+    pthread_mutex_unlock(&srv->write_lock);
+    return r;
+}
+
+void api_stage_added(struct api_server *srv, uint64_t points)
+{
+    atomic_store(&srv->staged_ns, kpi_clock_mono_ns());
+    uint64_t before = atomic_fetch_add(&srv->staged, points);
+    if (before < API_FOLD_AT && before + points >= API_FOLD_AT) {
+        pthread_mutex_lock(&srv->maint_lock);
+        pthread_cond_signal(&srv->maint_cond);
+        pthread_mutex_unlock(&srv->maint_lock);
+    }
+}
+
+/* The maintenance thread, on its own connection. It folds the stage when API_FOLD_AT points wait
+ * (woken by api_stage_added) or ingestion paused for API_FOLD_IDLE_MS, off the requests' path; and
+ * it copies the write-ahead log into the database twice a second, so that no request's commit pays
+ * for it (SQLite would otherwise checkpoint inside a commit every 1,000 pages). A passive
+ * checkpoint never blocks readers or writers. */
+static void *maintenance_thread(void *arg)
 {
     struct api_server *srv = arg;
     struct api_conn *conn;
     struct kpi_diag diag = {{0}};
     if (api_conn_get(srv, &conn, &diag) < 0)
         return NULL;
-    pthread_mutex_lock(&srv->stop_lock);
+    int64_t checkpoint_ns = kpi_clock_mono_ns();
+    pthread_mutex_lock(&srv->maint_lock);
     while (!srv->stopping) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 500 * 1000 * 1000;
+        until.tv_nsec += 50 * 1000 * 1000;
         if (until.tv_nsec >= 1000000000) {
             until.tv_sec++;
             until.tv_nsec -= 1000000000;
         }
-        pthread_cond_timedwait(&srv->stop_cond, &srv->stop_lock, &until);
+        pthread_cond_timedwait(&srv->maint_cond, &srv->maint_lock, &until);
         if (srv->stopping)
             break;
-        pthread_mutex_unlock(&srv->stop_lock);
-        kpi_store_checkpoint(conn->store, false);
-        pthread_mutex_lock(&srv->stop_lock);
+        pthread_mutex_unlock(&srv->maint_lock);
+        int64_t now = kpi_clock_mono_ns();
+        uint64_t staged = atomic_load(&srv->staged);
+        if (staged >= API_FOLD_AT || (staged > 0 && now - atomic_load(&srv->staged_ns) >= API_FOLD_IDLE_MS * 1000000LL))
+            api_stage_fold(srv, conn->store, false, NULL); /* on failure the points stay staged: a read retries */
+        if (now - checkpoint_ns >= 500 * 1000000LL) {
+            kpi_store_checkpoint(conn->store, false);
+            checkpoint_ns = now;
+        }
+        pthread_mutex_lock(&srv->maint_lock);
     }
-    pthread_mutex_unlock(&srv->stop_lock);
+    pthread_mutex_unlock(&srv->maint_lock);
     return NULL;
 }
 
@@ -362,8 +404,8 @@ int api_serve(const struct api_options *opt, struct kpi_diag *diag)
     pthread_mutex_init(&srv->write_lock, NULL);
     pthread_mutex_init(&srv->conns_lock, NULL);
     pthread_mutex_init(&srv->log_lock, NULL);
-    pthread_mutex_init(&srv->stop_lock, NULL);
-    pthread_cond_init(&srv->stop_cond, NULL);
+    pthread_mutex_init(&srv->maint_lock, NULL);
+    pthread_cond_init(&srv->maint_cond, NULL);
     srv->cache = api_cache_new(API_RESPONSE_CACHE);
     srv->metrics = api_metrics_new(api_n_routes);
 
@@ -395,8 +437,8 @@ int api_serve(const struct api_options *opt, struct kpi_diag *diag)
     unsigned port = info ? info->port : ntohs(addr.sin_port);
     char host[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &addr.sin_addr, host, sizeof(host));
-    pthread_t checkpointer;
-    bool have_checkpointer = pthread_create(&checkpointer, NULL, checkpoint_thread, srv) == 0;
+    pthread_t maintainer;
+    bool have_maintainer = pthread_create(&maintainer, NULL, maintenance_thread, srv) == 0;
     atomic_store(&srv->ready, true);
     fprintf(stderr, "kpi serve: listening on http://%s:%u (database %s, %u threads, ready in %.1f ms)\n", host, port, opt->db_path,
             srv->opt.threads, (double)(kpi_clock_mono_ns() - t0) / 1e6);
@@ -418,13 +460,21 @@ int api_serve(const struct api_options *opt, struct kpi_diag *diag)
     }
     MHD_stop_daemon(d);
     d = NULL;
-    if (have_checkpointer) {
-        pthread_mutex_lock(&srv->stop_lock);
+    if (have_maintainer) {
+        pthread_mutex_lock(&srv->maint_lock);
         srv->stopping = true;
-        pthread_cond_signal(&srv->stop_cond);
-        pthread_mutex_unlock(&srv->stop_lock);
-        pthread_join(checkpointer, NULL);
+        pthread_cond_signal(&srv->maint_cond);
+        pthread_mutex_unlock(&srv->maint_lock);
+        pthread_join(maintainer, NULL);
     }
+    /* Flush: what is staged joins its series now, so the file needs nothing from the next start. */
+    uint64_t folded = 0;
+    r = api_stage_fold(srv, conn->store, true, &folded);
+    if (r < 0)
+        fprintf(stderr, "kpi serve: cannot merge the staged points (they stay staged; the next open merges them): %s\n",
+                kpi_strerror(r));
+    else if (folded > 0)
+        fprintf(stderr, "kpi serve: merged %llu staged points\n", (unsigned long long)folded);
     r = 0;
     fprintf(stderr, "kpi serve: stopped\n");
 out:
@@ -436,8 +486,8 @@ out:
     pthread_mutex_destroy(&srv->write_lock);
     pthread_mutex_destroy(&srv->conns_lock);
     pthread_mutex_destroy(&srv->log_lock);
-    pthread_mutex_destroy(&srv->stop_lock);
-    pthread_cond_destroy(&srv->stop_cond);
+    pthread_mutex_destroy(&srv->maint_lock);
+    pthread_cond_destroy(&srv->maint_cond);
     free(srv);
     return r;
 }

@@ -18,6 +18,10 @@
  * the main thread's), and the response cache shared by all. */
 #define API_DB_CACHE (4u * 1024 * 1024)
 #define API_RESPONSE_CACHE (16u * 1024 * 1024)
+/* The stage is folded once this many points wait in it, or API_FOLD_IDLE_MS after the last batch
+ * (so that other processes, which read the series, see the points soon), or before a read. */
+#define API_FOLD_AT 262144u
+#define API_FOLD_IDLE_MS 200
 
 struct api_options {
     const char *db_path;
@@ -41,8 +45,13 @@ struct api_server {
     pthread_mutex_t conns_lock; /* guards the list of per-thread connections */
     struct api_conn *conns;
     pthread_mutex_t log_lock;
-    pthread_mutex_t stop_lock; /* with stop_cond: wakes the checkpoint thread at shutdown */
-    pthread_cond_t stop_cond;
+    /* Points of acknowledged batches waiting in the stage (store/stage.h), and when the last
+     * batch was staged (CLOCK_MONOTONIC ns). Only ever overstated: it drops to 0 under the write
+     * lock after a fold. */
+    atomic_uint_fast64_t staged;
+    atomic_int_fast64_t staged_ns;
+    pthread_mutex_t maint_lock; /* with maint_cond: wakes the maintenance thread (a fold is due, or shutdown) */
+    pthread_cond_t maint_cond;
     bool stopping;
     struct api_cache *cache;
     struct api_metrics *metrics;
@@ -66,6 +75,7 @@ struct api_conn {
     bool have_cal;
     uint64_t org_gen;
     uint64_t data_version;   /* the store's data version when last looked at */
+    bool stage_unseen;       /* it changed since this connection last looked into the stage */
     int64_t data_version_ns; /* when (CLOCK_MONOTONIC) */
     struct api_token_seen tokens[API_TOKENS_SEEN];
     unsigned next_token; /* round-robin replacement in tokens */
@@ -77,6 +87,13 @@ int api_conn_get(struct api_server *srv, struct api_conn **ret_conn, struct kpi_
 /* Forgets the tokens the calling thread's connection verified: its own commits do not change its
  * data version, so a revocation made on this connection must clear them itself. */
 void api_conn_forget_tokens(void);
+/* Folds the stage into the series (under the write lock) when this server staged points, or, with
+ * look, when the stage holds rows (staged by another server on the same file): before any request
+ * that reads, from the maintenance thread, and at shutdown. */
+int api_stage_fold(struct api_server *srv, struct kpi_store *store, bool look, uint64_t *ret_points);
+/* Counts a staged batch, and wakes the maintenance thread once API_FOLD_AT points wait. */
+void api_stage_added(struct api_server *srv, uint64_t points);
+
 /* Closes every connection (at shutdown, once no request runs). */
 void api_conns_close(struct api_server *srv);
 

@@ -18,6 +18,7 @@
 
 #include "base/str.h"
 #include "base/strmap.h"
+#include "store/stage.h"
 
 #define BATCH_ROWS 262144
 #define KEY_CACHE_MAX 100000
@@ -132,23 +133,32 @@ static int pending_cmp(const void *a, const void *b)
     return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-static int flush(struct import *im)
+/* Sorts the batch by series and instant and keeps, of points at one instant of one series, the last
+ * in input order (the sort puts it last). */
+static void sort_dedup(struct import *im)
 {
     if (im->n_batch == 0)
-        return 0;
+        return;
     qsort(im->batch, im->n_batch, sizeof(*im->batch), pending_cmp);
+    size_t n = 0;
+    for (size_t i = 0; i < im->n_batch; i++) {
+        const struct pending *p = &im->batch[i];
+        if (i + 1 < im->n_batch && p[1].kpi_id == p->kpi_id && p[1].dims_id == p->dims_id && p[1].at_ms == p->at_ms)
+            continue;
+        im->batch[n++] = *p;
+    }
+    im->n_batch = n;
+}
+
+/* Writes a sorted, deduplicated batch a series at a time. */
+static int write_series(struct import *im)
+{
     size_t i = 0;
     while (i < im->n_batch) {
-        /* One series: the same kpi and dims. Of duplicate instants only the last in file order is
-         * kept (the sort puts it last). */
         size_t n = 0;
         const struct pending *first = &im->batch[i];
-        for (; i < im->n_batch && im->batch[i].kpi_id == first->kpi_id && im->batch[i].dims_id == first->dims_id; i++) {
-            const struct pending *p = &im->batch[i];
-            if (i + 1 < im->n_batch && p[1].kpi_id == p->kpi_id && p[1].dims_id == p->dims_id && p[1].at_ms == p->at_ms)
-                continue;
-            im->run[n++] = (struct kpi_point_write){p->at_ms, p->value, p->flags};
-        }
+        for (; i < im->n_batch && im->batch[i].kpi_id == first->kpi_id && im->batch[i].dims_id == first->dims_id; i++)
+            im->run[n++] = (struct kpi_point_write){im->batch[i].at_ms, im->batch[i].value, im->batch[i].flags};
         int r = kpi_store_points_put(im->store, first->kpi_id, first->dims_id, im->run, n);
         if (r < 0)
             return r;
@@ -156,6 +166,34 @@ static int flush(struct import *im)
     }
     im->n_batch = 0;
     return 0;
+}
+
+static int flush(struct import *im)
+{
+    if (im->n_batch == 0)
+        return 0;
+    sort_dedup(im);
+    return write_series(im);
+}
+
+/* Appends a sorted, deduplicated batch to the stage (store/stage.h). */
+static int write_stage(struct import *im)
+{
+    if (im->n_batch == 0)
+        return 0;
+    struct kpi_stage_point *pts = malloc(im->n_batch * sizeof(*pts));
+    if (!pts)
+        return -ENOMEM;
+    for (size_t i = 0; i < im->n_batch; i++) {
+        const struct pending *p = &im->batch[i];
+        pts[i] = (struct kpi_stage_point){p->kpi_id, p->dims_id, p->at_ms, p->value, p->flags};
+    }
+    int r = kpi_stage_put(im->store, pts, im->n_batch);
+    free(pts);
+    if (r == 0)
+        im->report->written += im->n_batch;
+    im->n_batch = 0;
+    return r;
 }
 
 /* The name of a field in messages: a CSV column ("column 3 (value)") or a JSON field ("value",
@@ -457,6 +495,9 @@ int kpi_ingest_rows_locked(struct kpi_store *s, const struct kpi_calendar *cal, 
         goto out;
     }
 
+    /* Still outside the lock: of points at one instant of one series the last wins. */
+    sort_dedup(&im);
+
     /* Phase 2: under the lock, intern the batch's dims and write it in one transaction. */
     im.run = malloc((im.n_batch ? im.n_batch : 1) * sizeof(*im.run));
     dims_ids = calloc(n_canons + 1, sizeof(*dims_ids));
@@ -482,7 +523,7 @@ int kpi_ingest_rows_locked(struct kpi_store *s, const struct kpi_calendar *cal, 
     }
     for (size_t i = 0; i < im.n_batch; i++)
         im.batch[i].dims_id = dims_ids[im.batch[i].dims_id];
-    r = flush(&im);
+    r = lock && lock->stage ? write_stage(&im) : write_series(&im);
     if (r < 0) {
         kpi_diag_set(diag, r, "writing points: %s", kpi_strerror(r));
         goto out;

@@ -92,11 +92,13 @@ struct kpi_ingest_csv_source *kpi_ingest_csv_source_free(struct kpi_ingest_csv_s
 int kpi_ingest_csv_next(void *src, struct kpi_ingest_row *ret_row, struct kpi_ingest_report *rep);
 const char *kpi_ingest_csv_source_error(const struct kpi_ingest_csv_source *src);
 
-/* Serialises writers that share one database (the HTTP server's write lock). */
+/* Serialises writers that share one database (the HTTP server's write lock). With stage, batches
+ * go to the stage (store/stage.h): the caller then folds it before reading points. */
 struct kpi_ingest_lock {
     void (*lock)(void *ctx);
     void (*unlock)(void *ctx);
     void *ctx;
+    bool stage;
 };
 
 /* A bounded batch, for servers: every row is read and validated first, without a transaction or

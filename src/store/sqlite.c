@@ -8,6 +8,7 @@
  * version is newer than this binary knows is refused rather than misread.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -25,6 +26,7 @@
 #include "kpi/status.h"
 #include "kpi/dims.h"
 #include "store/chunk.h"
+#include "store/stage.h"
 #include "store/store.h"
 
 extern const struct kpi_embedded kpi_sqlite_migrations[];
@@ -50,6 +52,10 @@ enum stmt_id {
     ST_TAIL_PUT,
     ST_TAIL_DEL,
     ST_CHUNK_LAST,
+    ST_STAGE_PUT,
+    ST_STAGE_READ,
+    ST_STAGE_DEL,
+    ST_STAGE_ROWS,
     ST__COUNT,
 };
 
@@ -82,6 +88,10 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TAIL_DEL] = "DELETE FROM tail WHERE kpi_id = ?1 AND dims_id = ?2",
     [ST_CHUNK_LAST] = "SELECT last FROM chunk WHERE kpi_id = ?1 AND dims_id = ?2 ORDER BY start DESC LIMIT 1",
     [ST_KPI_INDEX] = "SELECT key, id, formula IS NOT NULL, archived FROM kpi",
+    [ST_STAGE_PUT] = "INSERT INTO stage (n, data) VALUES (?1, ?2)",
+    [ST_STAGE_READ] = "SELECT id, n, data FROM stage WHERE id > ?1 ORDER BY id",
+    [ST_STAGE_DEL] = "DELETE FROM stage WHERE id <= ?1",
+    [ST_STAGE_ROWS] = "SELECT count(*) FROM stage",
     [ST_DIMS_ADD] = "INSERT INTO dims (canon) VALUES (?1)",
     [ST_KPI_GET] = "SELECT id, key, name, description, unit, format, decimals, direction, aggregation, granularity, "
                    "formula, tier, indicator, owner, team, parent, weight, review_cadence, visibility, tags, archived, "
@@ -1288,6 +1298,68 @@ static int sqlite_data_version(struct kpi_store *s, uint64_t *ret_version)
     return 0;
 }
 
+/* ---- the stage (see store/stage.h) ---- */
+
+static int sqlite_stage_put(struct kpi_store *s, const uint8_t *data, size_t len, size_t n)
+{
+    sqlite3_stmt *q = stmt(to_sqlite(s), ST_STAGE_PUT);
+    if (!q)
+        return -EIO;
+    if (len > INT_MAX)
+        return -E2BIG;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)n);
+    sqlite3_bind_blob(q, 2, data, (int)len, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+static int sqlite_stage_read(struct kpi_store *s, int64_t after_id, size_t max_points, kpi_stage_row_cb cb, void *ctx)
+{
+    sqlite3_stmt *q = stmt(to_sqlite(s), ST_STAGE_READ);
+    if (!q)
+        return -EIO;
+    sqlite3_bind_int64(q, 1, after_id);
+    size_t points = 0;
+    int r = 0, rc = SQLITE_DONE;
+    while (points < max_points && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t n = sqlite3_column_int64(q, 1);
+        const uint8_t *data = sqlite3_column_blob(q, 2);
+        size_t len = (size_t)sqlite3_column_bytes(q, 2);
+        r = cb(ctx, sqlite3_column_int64(q, 0), data, len);
+        if (r != 0)
+            break;
+        points += n > 0 ? (size_t)n : 0;
+    }
+    if (r == 0 && points < max_points && rc != SQLITE_DONE)
+        r = map_rc(rc);
+    sqlite3_reset(q);
+    return r;
+}
+
+static int sqlite_stage_delete(struct kpi_store *s, int64_t upto_id)
+{
+    sqlite3_stmt *q = stmt(to_sqlite(s), ST_STAGE_DEL);
+    if (!q)
+        return -EIO;
+    sqlite3_bind_int64(q, 1, upto_id);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+static int sqlite_stage_rows(struct kpi_store *s, int64_t *ret_rows)
+{
+    sqlite3_stmt *q = stmt(to_sqlite(s), ST_STAGE_ROWS);
+    if (!q)
+        return -EIO;
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW)
+        *ret_rows = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW ? 0 : map_rc(rc);
+}
+
 /* ---- API tokens ---- */
 
 static int sqlite_token_add(struct kpi_store *s, const char *name, const uint8_t hash[KPI_TOKEN_HASH_SIZE], int64_t created_ms)
@@ -1406,6 +1478,10 @@ static const struct kpi_store_ops sqlite_ops = {
     .token_find = sqlite_token_find,
     .tokens_list = sqlite_tokens_list,
     .token_remove = sqlite_token_remove,
+    .stage_put = sqlite_stage_put,
+    .stage_read = sqlite_stage_read,
+    .stage_delete = sqlite_stage_delete,
+    .stage_rows = sqlite_stage_rows,
 };
 
 static int migrate(struct sqlite_store *st, struct kpi_diag *diag)
@@ -1481,6 +1557,15 @@ int kpi_store_open_sqlite(const char *path, bool create, struct kpi_store **ret_
     r = migrate(st, diag);
     if (r < 0)
         goto fail;
+    /* Points a server acknowledged but has not merged yet (it was stopped by a crash, or is still
+     * running) join their series now, so that this connection reads every one of them. */
+    uint64_t folded;
+    r = kpi_stage_fold(&st->base, &folded);
+    if (r < 0) {
+        r = kpi_diag_set(diag, r, "database %s: cannot merge the points staged by kpi serve: %s", path,
+                         r == -EACCES ? "the database is read-only" : sqlite3_errmsg(st->db));
+        goto fail;
+    }
     *ret_store = &st->base;
     return 0;
 fail:

@@ -349,6 +349,26 @@ int kpi_store_token_remove(struct kpi_store *s, const char *name)
     CALL(token_remove, s, name);
 }
 
+int kpi_store_stage_put(struct kpi_store *s, const uint8_t *data, size_t len, size_t n)
+{
+    CALL(stage_put, s, data, len, n);
+}
+
+int kpi_store_stage_read(struct kpi_store *s, int64_t after_id, size_t max_points, kpi_stage_row_cb cb, void *ctx)
+{
+    CALL(stage_read, s, after_id, max_points, cb, ctx);
+}
+
+int kpi_store_stage_delete(struct kpi_store *s, int64_t upto_id)
+{
+    CALL(stage_delete, s, upto_id);
+}
+
+int kpi_store_stage_rows(struct kpi_store *s, int64_t *ret_rows)
+{
+    CALL(stage_rows, s, ret_rows);
+}
+
 void kpi_store_annotations_free(struct kpi_annotation *a, size_t n)
 {
     for (size_t i = 0; a && i < n; i++)

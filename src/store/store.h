@@ -22,7 +22,7 @@
 #define KPI_TZ_NAME_MAX 64
 
 /* The schema version this binary knows. */
-#define KPI_SCHEMA_VERSION 4
+#define KPI_SCHEMA_VERSION 5
 
 /* Bit flags of a stored point. */
 #define KPI_POINT_DATE 1 /* `at` was given as a date: stored as that day's local midnight */
@@ -115,6 +115,9 @@ struct kpi_index_row {
 };
 typedef int (*kpi_index_cb)(void *ctx, const struct kpi_index_row *row);
 
+/* One row of the stage (see store/stage.h): its id and its packed points. */
+typedef int (*kpi_stage_row_cb)(void *ctx, int64_t id, const uint8_t *data, size_t len);
+
 /* Return non-zero from the callback to stop the scan (that value is returned). */
 typedef int (*kpi_point_cb)(void *ctx, const struct kpi_point_row *row);
 
@@ -155,6 +158,13 @@ struct kpi_store_ops {
     int (*token_find)(struct kpi_store *s, const uint8_t hash[KPI_TOKEN_HASH_SIZE], struct kpi_token *ret_token);
     int (*tokens_list)(struct kpi_store *s, struct kpi_token **ret, size_t *ret_n);
     int (*token_remove)(struct kpi_store *s, const char *name);
+    /* The stage, kept by store/stage.c: append a row of n packed points; read rows after an id in
+     * id order until they hold max_points points (at least one row); delete rows up to an id;
+     * count the rows. */
+    int (*stage_put)(struct kpi_store *s, const uint8_t *data, size_t len, size_t n);
+    int (*stage_read)(struct kpi_store *s, int64_t after_id, size_t max_points, kpi_stage_row_cb cb, void *ctx);
+    int (*stage_delete)(struct kpi_store *s, int64_t upto_id);
+    int (*stage_rows)(struct kpi_store *s, int64_t *ret_rows);
 };
 
 struct kpi_store {
@@ -242,6 +252,12 @@ int kpi_store_token_add(struct kpi_store *s, const char *name, const uint8_t has
 int kpi_store_token_find(struct kpi_store *s, const uint8_t hash[KPI_TOKEN_HASH_SIZE], struct kpi_token *ret_token);
 int kpi_store_tokens_list(struct kpi_store *s, struct kpi_token **ret, size_t *ret_n);
 int kpi_store_token_remove(struct kpi_store *s, const char *name);
+
+/* The stage's rows, for store/stage.c only (see the ops above). */
+int kpi_store_stage_put(struct kpi_store *s, const uint8_t *data, size_t len, size_t n);
+int kpi_store_stage_read(struct kpi_store *s, int64_t after_id, size_t max_points, kpi_stage_row_cb cb, void *ctx);
+int kpi_store_stage_delete(struct kpi_store *s, int64_t upto_id);
+int kpi_store_stage_rows(struct kpi_store *s, int64_t *ret_rows);
 
 /* The organisation calendar: loads the org's time zone. Free with kpi_store_calendar_done. */
 int kpi_store_calendar(struct kpi_store *s, struct kpi_calendar *ret_cal, struct kpi_diag *diag);

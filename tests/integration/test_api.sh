@@ -489,6 +489,42 @@ req POST /api/v1/kpis/itest_kpi/points -H 'Content-Type: text/csv' --data-binary
 problem 422 "CSV with a bad value: 422 naming line and field" "d['errors'][0]['index'] == 3 and d['errors'][0]['field'] == 'value'"
 equals "$(count_points itest_kpi)" "$before" "rejected CSV batches write nothing"
 
+# --- the stage: an acknowledged batch waits in the stage until folded into its series; every read
+# (through the API, or by another process opening the file) sees it at once
+section "stage"
+"$KPI" add staged --name Staged --granularity day --db "$DB" >/dev/null 2>&1 || not_ok "kpi add staged"
+for i in 1 2 3; do
+    send POST /api/v1/kpis/staged/points "[{\"at\": \"2026-04-0$i\", \"value\": $i}, {\"at\": \"2026-04-01\", \"value\": 1$i, \"dims\": {\"r\": \"x\"}}]"
+    expect 200 "batch $i is acknowledged" "d == {'rows': 2, 'written': 2}"
+    req GET '/api/v1/kpis/staged/points?limit=100'
+    expect 200 "right after batch $i, the API reads every acknowledged point" \
+        "sorted((p['at'][:10], p['value']) for p in d['items']) == sorted([('2026-04-0%d' % k, k) for k in range(1, $i + 1)] + [('2026-04-01', 1$i)])"
+done
+send POST /api/v1/kpis/staged/points '[{"at": "2026-04-04", "value": 4}]'
+expect 200 "one more batch"
+equals "$("$KPI" export --db "$DB" --kpi staged | tail -n +2 | cut -d, -f2,3 | sort | tr '\n' ' ')" \
+    "2026-04-01,1 2026-04-01,13 2026-04-02,2 2026-04-03,3 2026-04-04,4 " "another process reads it at once (opening the file folds the stage)"
+req GET /metrics
+check "/metrics shows the points waiting in the stage" grep -q '^kpi_points_staged [0-9]' "$WORK/body"
+# A second server on the same file reads what the first one staged, at once.
+MAIN_BASE=$BASE
+MAIN_PORT=$PORT
+start_server second "$DB" --access-log off
+SECOND_PID=$SRV_PID
+SECOND_BASE=$BASE
+for i in 5 6 7; do
+    BASE=$MAIN_BASE
+    send POST /api/v1/kpis/staged/points "[{\"at\": \"2026-04-0$i\", \"value\": $i}]"
+    expect 200 "batch $i to the first server"
+    BASE=$SECOND_BASE
+    req GET "/api/v1/kpis/staged/points?from=2026-04-0$i&to=2026-04-0$i"
+    expect 200 "the second server on the same file reads batch $i at once" "[p['value'] for p in d['items']] == [$i]"
+done
+BASE=$MAIN_BASE
+PORT=$MAIN_PORT
+stop_server "$SECOND_PID"
+equals "$SRV_RC" 0 "the second server stops with exit 0"
+
 # --- limits: body over --max-body, batch over --max-batch, huge bodies, the server stays healthy
 section "limits"
 head -c 2000001 /dev/zero | tr '\0' ' ' >over.bin
@@ -810,6 +846,7 @@ echo "# kill -9 after $n_acked acknowledged batches of $N_BATCH"
 check "the server was killed mid-way ($n_acked of $N_BATCH batches acknowledged)" test "$n_acked" -gt 0 -a "$n_acked" -lt $((N_BATCH - 1))
 equals "$(cat rejected.txt)" "$BAD_BATCH" "the bad batch was answered 422"
 equals "$(sqlite3 "$DDB" 'PRAGMA integrity_check')" "ok" "the database is intact after kill -9"
+echo "# points left in the stage by the killed server: $(sqlite3 "$DDB" 'SELECT coalesce(sum(n), 0) FROM stage')"
 start_server dur2 "$DDB" --access-log off
 DUR_PID=$SRV_PID
 check "the server restarts on the same database" test -n "$PORT"
@@ -865,6 +902,7 @@ equals "$(jv 'd["readyz"]' shutdown.json)" 503 "/readyz answers 503 while the se
 stop_server "$G_PID" 0 # (signal 0: only waits for the exit)
 equals "$SRV_RC" 0 "the server exits 0 after SIGTERM"
 contains "$(cat "$WORK/graceful.err")" "SIGTERM received" "the server logs the SIGTERM"
+equals "$(sqlite3 "$GDB" 'SELECT count(*) FROM stage')" 0 "a graceful stop leaves nothing in the stage"
 start_server graceful2 "$GDB"
 G_PID=$SRV_PID
 raw GET /readyz
