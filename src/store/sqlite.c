@@ -86,7 +86,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TAIL_GET] = "SELECT first, last, n, data FROM tail WHERE kpi_id = ?1 AND dims_id = ?2",
     [ST_TAIL_PUT] = "INSERT OR REPLACE INTO tail (kpi_id, dims_id, first, last, n, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_TAIL_DEL] = "DELETE FROM tail WHERE kpi_id = ?1 AND dims_id = ?2",
-    [ST_CHUNK_LAST] = "SELECT last FROM chunk WHERE kpi_id = ?1 AND dims_id = ?2 ORDER BY start DESC LIMIT 1",
+    [ST_CHUNK_LAST] = "SELECT start, data, last FROM chunk WHERE kpi_id = ?1 AND dims_id = ?2 ORDER BY start DESC LIMIT 1",
     [ST_KPI_INDEX] = "SELECT key, id, formula IS NOT NULL, archived FROM kpi",
     [ST_STAGE_PUT] = "INSERT INTO stage (n, data) VALUES (?1, ?2)",
     [ST_STAGE_READ] = "SELECT id, n, data FROM stage WHERE id > ?1 ORDER BY id",
@@ -672,10 +672,43 @@ static int write_points_row(struct sqlite_store *st, enum stmt_id id, int64_t kp
     return rc == SQLITE_DONE ? 0 : map_rc(rc);
 }
 
+/* Merges pts (sorted, unique instants, all before the next chunk) into the chunk held in st->old
+ * (n_old points starting at start; found false: no chunk, they start a new one) and writes the
+ * result back, split in pieces when it grew past KPI_CHUNK_MAX. */
+static int merge_into_chunk(struct sqlite_store *st, int64_t kpi_id, int64_t dims_id, bool found, int64_t start, size_t n_old,
+                            const struct kpi_point_write *pts, size_t n)
+{
+    int r = reserve((void **)&st->merged, &st->merged_cap, n_old + n, sizeof(*st->merged));
+    if (r < 0)
+        return r;
+    size_t m = kpi_chunk_merge(st->old, n_old, pts, n, st->merged);
+    if (found && st->merged[0].at_ms != start) {
+        sqlite3_stmt *q = stmt(st, ST_CHUNK_DEL);
+        if (!q)
+            return -EIO;
+        sqlite3_bind_int64(q, 1, kpi_id);
+        sqlite3_bind_int64(q, 2, dims_id);
+        sqlite3_bind_int64(q, 3, start);
+        int rc = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (rc != SQLITE_DONE)
+            return map_rc(rc);
+    }
+    size_t *starts = malloc((m / KPI_CHUNK_TARGET + 1) * sizeof(*starts));
+    if (!starts)
+        return -ENOMEM;
+    size_t pieces = kpi_chunk_split(m, starts);
+    for (size_t p = 0; p < pieces && r == 0; p++) {
+        size_t end = p + 1 < pieces ? starts[p + 1] : m;
+        r = write_points_row(st, ST_CHUNK_PUT, kpi_id, dims_id, st->merged + starts[p], end - starts[p]);
+    }
+    free(starts);
+    return r;
+}
+
 /* Writes a run of points (sorted, unique instants) into one series. Each step takes the chunk
  * that holds the first pending point (the last chunk starting at or before it, else the series'
- * first chunk), merges every pending point that falls before the next chunk, and writes the
- * result back, split in pieces when it grew past KPI_CHUNK_MAX. */
+ * first chunk) and merges into it every pending point that falls before the next chunk. */
 static int chunks_put(struct sqlite_store *st, int64_t kpi_id, int64_t dims_id, const struct kpi_point_write *pts, size_t n)
 {
     size_t i = 0;
@@ -724,31 +757,7 @@ static int chunks_put(struct sqlite_store *st, int64_t kpi_id, int64_t dims_id, 
         size_t j = i;
         while (j < n && pts[j].at_ms < upper)
             j++;
-        r = reserve((void **)&st->merged, &st->merged_cap, n_old + (j - i), sizeof(*st->merged));
-        if (r < 0)
-            return r;
-        size_t m = kpi_chunk_merge(st->old, n_old, pts + i, j - i, st->merged);
-        if (found && st->merged[0].at_ms != start) {
-            sqlite3_stmt *q = stmt(st, ST_CHUNK_DEL);
-            if (!q)
-                return -EIO;
-            sqlite3_bind_int64(q, 1, kpi_id);
-            sqlite3_bind_int64(q, 2, dims_id);
-            sqlite3_bind_int64(q, 3, start);
-            rc = sqlite3_step(q);
-            sqlite3_reset(q);
-            if (rc != SQLITE_DONE)
-                return map_rc(rc);
-        }
-        size_t *starts = malloc((m / KPI_CHUNK_TARGET + 1) * sizeof(*starts));
-        if (!starts)
-            return -ENOMEM;
-        size_t pieces = kpi_chunk_split(m, starts);
-        for (size_t p = 0; p < pieces && r == 0; p++) {
-            size_t end = p + 1 < pieces ? starts[p + 1] : m;
-            r = write_points_row(st, ST_CHUNK_PUT, kpi_id, dims_id, st->merged + starts[p], end - starts[p]);
-        }
-        free(starts);
+        r = merge_into_chunk(st, kpi_id, dims_id, found, start, n_old, pts + i, j - i);
         if (r < 0)
             return r;
         i = j;
@@ -804,17 +813,21 @@ static int sqlite_points_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_i
     int r = tail_load(st, kpi_id, dims_id, &n_tail);
     if (r < 0)
         return r;
-    int64_t chunk_last = INT64_MIN;
+    /* The series' last chunk, kept in st->old: appends merge into it without looking it up again. */
+    int64_t chunk_last = INT64_MIN, last_start = 0;
+    size_t n_last = 0;
     sqlite3_stmt *q = stmt(st, ST_CHUNK_LAST);
     if (!q)
         return -EIO;
     sqlite3_bind_int64(q, 1, kpi_id);
     sqlite3_bind_int64(q, 2, dims_id);
     int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW)
-        chunk_last = sqlite3_column_int64(q, 0);
-    else if (rc != SQLITE_DONE)
+    if (rc == SQLITE_ROW) {
+        chunk_last = sqlite3_column_int64(q, 2);
+        r = load_chunk(st, q, &last_start, &n_last);
+    } else if (rc != SQLITE_DONE) {
         r = map_rc(rc);
+    }
     sqlite3_reset(q);
     if (r < 0)
         return r;
@@ -826,9 +839,10 @@ static int sqlite_points_put(struct kpi_store *s, int64_t kpi_id, int64_t dims_i
         size_t m = kpi_chunk_merge(st->tail, n_tail, pts, n, st->tail_merged);
         if (m < KPI_TAIL_MAX)
             return write_points_row(st, ST_TAIL_PUT, kpi_id, dims_id, st->tail_merged, m);
-        /* Full: the older points join the chunks, the newest stay (all later than the chunks). */
+        /* Full: the older points join the chunks (after the last one: no chunk follows it), the
+         * newest stay (all later than the chunks). */
         size_t moved = m - KPI_TAIL_KEEP;
-        r = chunks_put(st, kpi_id, dims_id, st->tail_merged, moved);
+        r = merge_into_chunk(st, kpi_id, dims_id, chunk_last != INT64_MIN, last_start, n_last, st->tail_merged, moved);
         return r < 0 ? r : write_points_row(st, ST_TAIL_PUT, kpi_id, dims_id, st->tail_merged + moved, KPI_TAIL_KEEP);
     }
     if (n_tail) {

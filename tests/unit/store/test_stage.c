@@ -132,12 +132,25 @@ Test(stage, points_wait_until_folded_and_the_last_write_wins)
     /* Folding an empty stage does nothing. */
     cr_assert(eq(int, kpi_stage_fold(s, &folded), 0));
     cr_expect(eq(u64, folded, 0));
+    /* Batches out of order in time: the series is sorted, and the last write at an instant wins. */
+    struct kpi_stage_point late1[] = {{a, 0, 6 * DAY, 1, 0}};
+    struct kpi_stage_point late2[] = {{a, 0, 4 * DAY, 2, 0}, {a, 0, 6 * DAY, 3, 0}};
+    struct kpi_stage_point late3[] = {{a, 0, 5 * DAY, 4, 0}};
+    stage(s, late1, 1);
+    stage(s, late2, 2);
+    stage(s, late3, 1);
+    cr_assert(eq(int, kpi_stage_fold(s, &folded), 0));
+    cr_expect(eq(u64, folded, 4));
+    cr_expect(eq(i64, count(s, a), 6));
+    cr_expect(eq(dbl, value_at(s, a, NULL, 4 * DAY), 2));
+    cr_expect(eq(dbl, value_at(s, a, NULL, 5 * DAY), 4));
+    cr_expect(eq(dbl, value_at(s, a, NULL, 6 * DAY), 3));
     /* A staged point replaces a point already in its series. */
     struct kpi_stage_point third[] = {{a, 0, 0, 100, 0}};
     stage(s, third, 1);
     cr_assert(eq(int, kpi_stage_fold(s, NULL), 0));
     cr_expect(eq(dbl, value_at(s, a, NULL, 0), 100));
-    cr_expect(eq(i64, count(s, a), 3));
+    cr_expect(eq(i64, count(s, a), 6));
     kpi_store_close(s);
 }
 
