@@ -285,7 +285,8 @@ per point above count the stage, the folds and the checkpoints); and ordinary po
 decoded by hand instead of by jansson (7 times faster; the same rows and errors, compared by unit
 tests and a differential fuzz target). The clock includes the first read after the last batch,
 which waits for the last fold: the rate is of points both durable and readable. The rate moves
-between runs on this shared 2-core machine, InfluxDB's too.
+between runs on this shared 2-core machine, InfluxDB's too: on 2026-11-23 seven runs of the stage
+(the last three with the final code) gave ratios of 2.04, 2.26, 2.26, 2.03, 2.32, 1.85 and 2.29.
 NOTE
 )
 
