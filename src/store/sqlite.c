@@ -1577,8 +1577,11 @@ int kpi_store_open_sqlite(const char *path, bool create, struct kpi_store **ret_
     r = kpi_stage_fold(&st->base, &folded);
     if (r < 0) {
         r = kpi_diag_set(diag, r, "database %s: cannot merge the points staged by kpi serve: %s", path,
-                         r == -EACCES ? "the database is read-only" : sqlite3_errmsg(st->db));
-        goto fail;
+                         r == -EACCES ? "the database is read-only"
+                         : r == -EIO  ? "a stage row is damaged"
+                                      : sqlite3_errmsg(st->db));
+        sqlite_close(&st->base); /* the fold prepared statements: they go with the connection */
+        return r;
     }
     *ret_store = &st->base;
     return 0;
