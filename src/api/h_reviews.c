@@ -327,22 +327,11 @@ int api_h_action_patch(struct api_request *req, struct api_response *res)
     int r = kpi_json_parse_action_patch(req->body, req->body_len, &done, &diag);
     if (r < 0)
         return body_problem(res, r, &diag);
-    if (!done) {
-        /* Nothing to write for an open action; the store cannot reopen a closed one. */
-        bool was_done = false;
-        r = action_find(req, id, &was_done, NULL);
-        if (r == -ENOENT)
-            return api_problem(res, 404, "no action with ID %lld", (long long)id);
-        if (r < 0)
-            return r;
-        if (was_done)
-            return api_problem(res, 422, "done: action %lld is done and cannot be reopened", (long long)id);
-        return action_find(req, id, &was_done, res);
-    }
+    /* true closes (a closed action keeps its first closing time), false reopens; both idempotent. */
     r = api_write_begin(req);
     if (r < 0)
         return r;
-    r = kpi_store_action_done(req->store, id, kpi_clock_wall_ms());
+    r = kpi_store_action_done(req->store, id, done ? kpi_clock_wall_ms() : 0);
     int c = api_write_end(req, r == 0);
     if (r == -ENOENT)
         return api_problem(res, 404, "no action with ID %lld", (long long)id);

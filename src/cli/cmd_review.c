@@ -1,5 +1,5 @@
 /*
- * Reviews, action items and annotations: `kpi review add|list`, `kpi actions`, `kpi action done`,
+ * Reviews, action items and annotations: `kpi review add|list`, `kpi actions`, `kpi action done|reopen`,
  * `kpi annotate` and `kpi annotations`. A review is a dated check-in on a KPI (or on a team's
  * scorecard with --team) with a note and any number of action items, each with an owner and a due
  * date; annotations mark context on the time line of one KPI or, without a key, of every KPI.
@@ -242,8 +242,9 @@ int cmd_action(struct cli *c, int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "--help") == 0)
         return cli_common_option(c, OPT_HELP, NULL) < 0 ? EXIT_OK : EXIT_USAGE;
-    if (argc < 3 || strcmp(argv[1], "done") != 0)
-        return cli_usage(c, "expected 'action done ID'");
+    bool reopen = argc >= 2 && strcmp(argv[1], "reopen") == 0;
+    if (argc < 3 || (!reopen && strcmp(argv[1], "done") != 0))
+        return cli_usage(c, "expected 'action done ID' or 'action reopen ID'");
     static const struct option opts[] = {CLI_COMMON_OPTIONS, {0}};
     int stop;
     if (cli_next_option(c, argc - 1, argv + 1, opts, &stop) == CLI_OPTS_EXIT)
@@ -257,12 +258,12 @@ int cmd_action(struct cli *c, int argc, char **argv)
     int rc = cli_open(c);
     if (rc != EXIT_OK)
         return rc;
-    int r = kpi_store_action_done(c->store, id, kpi_clock_wall_ms());
+    int r = kpi_store_action_done(c->store, id, reopen ? 0 : kpi_clock_wall_ms());
     if (r == -ENOENT)
         return cli_fail(c, EXIT_RUNTIME, "no action with ID %lld", (long long)id);
     if (r < 0)
         return cli_fail(c, EXIT_RUNTIME, "cannot update the action: %s", kpi_strerror(r));
-    printf("action %lld done\n", (long long)id);
+    printf("action %lld %s\n", (long long)id, reopen ? "reopened" : "done");
     return EXIT_OK;
 }
 

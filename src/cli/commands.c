@@ -223,9 +223,11 @@ const struct cli_command cli_commands[] = {
      "  --owner NAME         only actions owned by NAME\n"
      "  --open               only actions not done yet\n"
      "  --json               print as a JSON array\n" COMMON_HELP},
-    {"action", cmd_action, "mark an action item done",
-     "usage: kpi action done ID\n\n"
-     "Marks the action done (the ID is shown by 'kpi actions'). Marking it again changes nothing.\n\n"
+    {"action", cmd_action, "mark an action item done, or reopen it",
+     "usage: kpi action done ID\n"
+     "       kpi action reopen ID\n\n"
+     "Marks the action done (the ID is shown by 'kpi actions'); marking it again changes nothing, it\n"
+     "keeps the first time. 'reopen' makes a done action open again.\n\n"
      "Options:\n" COMMON_HELP},
     {"annotate", cmd_annotate, "add context to the time line of a KPI or of all KPIs",
      "usage: kpi annotate [KEY] [--at DATE] TEXT\n\n"

@@ -1236,12 +1236,12 @@ static int http_actions_list(struct kpi_store *s, const struct kpi_action_query 
 static int http_action_done(struct kpi_store *s, int64_t id, int64_t done_ms)
 {
     struct http_store *st = to_http(s);
-    (void)done_ms; /* the server records its own time */
+    /* The server records its own time; 0 reopens. */
     char target[64];
     snprintf(target, sizeof(target), "/api/v1/actions/%lld", (long long)id);
-    static const char body[] = "{\"done\":true}";
+    const char *body = done_ms ? "{\"done\":true}" : "{\"done\":false}";
     struct kpi_http_response res;
-    int r = call(st, "PATCH", target, "application/json", body, sizeof(body) - 1, &res, NULL);
+    int r = call(st, "PATCH", target, "application/json", body, strlen(body), &res, NULL);
     if (r < 0)
         return r;
     kpi_buf_free(&res.body);

@@ -1209,10 +1209,13 @@ static int sqlite_action_done(struct kpi_store *s, int64_t id, int64_t done_ms)
 {
     struct sqlite_store *st = to_sqlite(s);
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(st->db, "UPDATE action SET done_ms = coalesce(done_ms, ?2) WHERE id = ?1", -1, &q, NULL) != SQLITE_OK)
+    const char *sql = done_ms ? "UPDATE action SET done_ms = coalesce(done_ms, ?2) WHERE id = ?1"
+                              : "UPDATE action SET done_ms = NULL WHERE id = ?1";
+    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
         return -EIO;
     sqlite3_bind_int64(q, 1, id);
-    sqlite3_bind_int64(q, 2, done_ms);
+    if (done_ms)
+        sqlite3_bind_int64(q, 2, done_ms);
     int rc = sqlite3_step(q);
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE)

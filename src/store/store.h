@@ -213,7 +213,8 @@ int kpi_store_points_load(struct kpi_store *s, const struct kpi_point_query *q, 
 /* Reviews, action items and annotations. review_add writes the review and its actions together
  * and sets their ids (a KPI review needs an existing KPI: -ENOENT). reviews_list: of one KPI (or all
  * when kpi is NULL) up to to_day, newest first. annotations_list: of one KPI plus the org-wide ones
- * (all when kpi is NULL) between the days, by day. action_done: -ENOENT for an unknown id. */
+ * (all when kpi is NULL) between the days, by day. action_done: closes an action at done_ms (a closed
+ * one keeps its first closing time), or reopens it when done_ms is 0; -ENOENT for an unknown id. */
 int kpi_store_review_add(struct kpi_store *s, struct kpi_review *review, struct kpi_action *actions, size_t n_actions);
 int kpi_store_reviews_list(struct kpi_store *s, const char *kpi, int64_t to_day, struct kpi_review **ret, size_t *ret_n);
 void kpi_store_reviews_free(struct kpi_review *reviews, size_t n);

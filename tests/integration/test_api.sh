@@ -590,6 +590,12 @@ send PATCH /api/v1/actions/abc '{"done": true}'
 problem 400 "PATCH an action with a bad id: 400"
 req GET '/api/v1/actions?open=true'
 expect 200 "?open=true leaves done actions out" "d['items'] == []"
+send PATCH "/api/v1/actions/$ACTION" '{"done": false}'
+expect 200 "PATCH an action not done reopens it" "d['done'] is False and d['done_at'] is None"
+req GET '/api/v1/actions?open=true'
+expect 200 "the reopened action is open again" "[a['text'] for a in d['items']] == ['call the bank']"
+send PATCH "/api/v1/actions/$ACTION" '{"done": true}'
+expect 200 "and it closes again" "d['done'] is True and d['done_at']"
 
 # --- annotations
 section "annotations"

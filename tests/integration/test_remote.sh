@@ -197,6 +197,8 @@ same_read "actions --json" actions --json
 same_write "action done" action "done" 1
 same_write "action done of an unknown id fails alike" action "done" 999
 same_read "actions --open --json after done" actions --open --json
+same_write "action reopen" action "reopen" 1
+same_read "actions --open --json after reopen" actions --open --json
 same_read "actions --owner --json" actions --owner Ben --json
 same_write "annotate a KPI" annotate mrr --at 2026-06-10 "Price change"
 same_write "annotate every KPI" annotate --at 2026-06-11 "Holiday"

@@ -123,6 +123,11 @@ expect_rc 0 "action done" action done "$id"
 run actions --open --json
 if printf '%s' "$OUT" | grep -q 'Call 10 prospects'; then not_ok "done actions leave --open"; else ok "done actions leave --open"; fi
 expect_rc 1 "action done of an unknown id" action done 999
+expect_rc 0 "action reopen" action reopen "$id"
+run actions --open --json
+contains "$OUT" '"text": "Call 10 prospects"' "a reopened action is open again"
+expect_rc 1 "action reopen of an unknown id" action reopen 999
+expect_rc 2 "action with an unknown verb" action finish "$id"
 expect_rc 0 "annotate a KPI" annotate sales --at 2026-03-01 "Price increase"
 expect_rc 0 "annotate every KPI" annotate --at 2026-03-20 "Easter campaign"
 run annotations sales --json

@@ -558,8 +558,19 @@ Test(api_targets_reviews, action_patch)
     cr_expect(strstr(body(&res), "sooner") == NULL, "%s", body(&res));
     kpi_buf_free(&res.body);
 
-    call(api_h_action_patch, SEND(API_PATCH, "2", "{\"done\":false}"), &res, NULL);
-    expect_problem(&res, 422, "done: action 2 is done and cannot be reopened");
+    /* false reopens it (and again is idempotent); true closes it again. */
+    for (int i = 0; i < 2; i++) {
+        call(api_h_action_patch, SEND(API_PATCH, "2", "{\"done\":false}"), &res, NULL);
+        expect_json(&res, 200, "\"done\":false");
+        kpi_buf_free(&res.body);
+    }
+    call(api_h_actions_list, GET(NULL), &res, "open", "true", NULL);
+    expect_json(&res, 200, "");
+    cr_expect(eq(sz, count(body(&res), "\"text\""), 3), "the reopened action is open again");
+    kpi_buf_free(&res.body);
+    call(api_h_action_patch, SEND(API_PATCH, "2", "{\"done\":true}"), &res, NULL);
+    expect_json(&res, 200, "\"done\":true");
+    kpi_buf_free(&res.body);
     call(api_h_action_patch, SEND(API_PATCH, "99", "{\"done\":true}"), &res, NULL);
     expect_problem(&res, 404, "no action with ID 99");
     call(api_h_action_patch, SEND(API_PATCH, "99", "{\"done\":false}"), &res, NULL);
