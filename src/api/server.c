@@ -325,7 +325,7 @@ static void *maintenance_thread(void *arg)
     struct kpi_diag diag = {{0}};
     if (api_conn_get(srv, &conn, &diag) < 0)
         return NULL;
-    int64_t checkpoint_ns = kpi_clock_mono_ns();
+    int64_t checkpoint_ns = kpi_clock_mono_ns(), retry_ns = 0;
     pthread_mutex_lock(&srv->maint_lock);
     while (!srv->stopping) {
         struct timespec until;
@@ -341,8 +341,11 @@ static void *maintenance_thread(void *arg)
         pthread_mutex_unlock(&srv->maint_lock);
         int64_t now = kpi_clock_mono_ns();
         uint64_t staged = atomic_load(&srv->staged);
-        if (staged >= API_FOLD_AT || (staged > 0 && now - atomic_load(&srv->staged_ns) >= API_FOLD_IDLE_MS * 1000000LL))
-            api_stage_fold(srv, conn->store, false, NULL); /* on failure the points stay staged: a read retries */
+        bool due = staged >= API_FOLD_AT || (staged > 0 && now - atomic_load(&srv->staged_ns) >= API_FOLD_IDLE_MS * 1000000LL);
+        /* A fold that failed (a full disk, a damaged row) leaves the points staged; reads retry it
+         * and so does this thread, a second later. */
+        if (due && now >= retry_ns && api_stage_fold(srv, conn->store, false, NULL) < 0)
+            retry_ns = now + 1000 * 1000000LL;
         if (now - checkpoint_ns >= 500 * 1000000LL) {
             kpi_store_checkpoint(conn->store, false);
             checkpoint_ns = now;
