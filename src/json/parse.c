@@ -17,6 +17,7 @@
 
 #include "base/buf.h"
 #include "base/str.h"
+#include "json/jansson_util.h"
 #include "kpi/time.h"
 #include "kpi/tz.h"
 
@@ -40,26 +41,6 @@ static const char *shown(const char *s, char *buf, size_t size)
         buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
     buf[n] = '\0';
     return buf;
-}
-
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    default:
-        return "null";
-    }
 }
 
 /* Decodes the body. Syntax errors read "line L, column C: ..." (columns count characters, from 1).
@@ -93,7 +74,7 @@ static int load_object(const char *text, size_t len, const char *what, json_t **
     if (r < 0)
         return r;
     if (!json_is_object(v)) {
-        r = kpi_diag_set(diag, -EINVAL, "expected %s, found %s", what, type_name(v));
+        r = kpi_diag_set(diag, -EINVAL, "expected %s, found %s", what, kpi_json_type_name(v));
         json_decref(v);
         return r;
     }
@@ -170,7 +151,7 @@ static int date_value(const json_t *v, const char *name, bool nullable, int64_t 
         return 0;
     }
     if (!json_is_string(v))
-        return kpi_diag_set(diag, -EINVAL, "%s: expected a date (YYYY-MM-DD), found %s", name, type_name(v));
+        return kpi_diag_set(diag, -EINVAL, "%s: expected a date (YYYY-MM-DD), found %s", name, kpi_json_type_name(v));
     int64_t day;
     if (kpi_date_parse(json_string_value(v), json_string_length(v), &day) < 0)
         return kpi_diag_set(diag, -EINVAL, "%s: '%s' is not a date (YYYY-MM-DD)", name,
@@ -187,7 +168,7 @@ static int text_value(const json_t *v, char **field, size_t max, bool multiline,
     if (json_is_null(v) && !required)
         return kpi_text_set(field, NULL, max, multiline, name, diag);
     if (!json_is_string(v))
-        return kpi_diag_set(diag, -EINVAL, "%s: expected a string, found %s", name, type_name(v));
+        return kpi_diag_set(diag, -EINVAL, "%s: expected a string, found %s", name, kpi_json_type_name(v));
     if (required && json_string_length(v) == 0)
         return kpi_diag_set(diag, -EINVAL, "%s: must not be empty", name);
     return kpi_text_set(field, json_string_value(v), max, multiline, name, diag);
@@ -207,7 +188,7 @@ static int parse_target(const json_t *v, const char *where, enum kpi_direction d
         return kpi_diag_set(diag, -EINVAL,
                             "%s%sexpected a target (an object such as {\"baseline\": 100, \"baseline_date\": \"2026-01-01\", "
                             "\"value\": 150, \"date\": \"2026-12-31\"}), not %s",
-                            where ? where : "", where ? ": " : "", type_name(v));
+                            where ? where : "", where ? ": " : "", kpi_json_type_name(v));
     struct kpi_target t = {.at_risk_pct = KPI_AT_RISK_PCT_DEFAULT};
     bool seen[TF__COUNT] = {false};
     const char *key;
@@ -229,7 +210,7 @@ static int parse_target(const json_t *v, const char *where, enum kpi_direction d
             break;
         default:
             if (!json_is_number(item))
-                return kpi_diag_set(diag, -EINVAL, "%s: expected a number, found %s", name, type_name(item));
+                return kpi_diag_set(diag, -EINVAL, "%s: expected a number, found %s", name, kpi_json_type_name(item));
             double x = json_number_value(item);
             if (fi == TF_BASELINE)
                 t.baseline = x;
@@ -334,7 +315,7 @@ int kpi_json_parse_targets(const char *text, size_t len, enum kpi_direction dir,
             t = NULL;
         }
     } else {
-        r = kpi_diag_set(diag, -EINVAL, "expected a target object or an array of targets, found %s", type_name(v));
+        r = kpi_diag_set(diag, -EINVAL, "expected a target object or an array of targets, found %s", kpi_json_type_name(v));
     }
     json_decref(v);
     if (r < 0)
@@ -380,14 +361,14 @@ static int set_tags(struct kpi_def *d, const json_t *v, struct kpi_diag *diag)
 {
     if (!json_is_null(v) && !json_is_array(v))
         return kpi_diag_set(diag, -EINVAL, "tags: expected an array of strings such as [\"saas\", \"revenue\"], found %s",
-                            type_name(v));
+                            kpi_json_type_name(v));
     int r = kpi_def_set_field(d, "tags", NULL, diag);
     if (r < 0)
         return r;
     for (size_t i = 0; i < json_array_size(v); i++) {
         const json_t *item = json_array_get(v, i);
         if (!json_is_string(item))
-            return kpi_diag_set(diag, -EINVAL, "tags[%zu]: expected a string, found %s", i, type_name(item));
+            return kpi_diag_set(diag, -EINVAL, "tags[%zu]: expected a string, found %s", i, kpi_json_type_name(item));
         r = kpi_def_add_tag(d, json_string_value(item), diag);
         if (r == -ENOMEM)
             return kpi_diag_set(diag, r, "out of memory");
@@ -424,24 +405,24 @@ static int set_def_field(struct kpi_def *d, const char *field, const json_t *v, 
             value = json_string_value(v);
         else
             return kpi_diag_set(diag, -EINVAL, "%s: expected a string%s, found %s", field, kind == DK_TEXT ? " or null" : "",
-                                type_name(v));
+                                kpi_json_type_name(v));
         break;
     case DK_INTEGER:
         if (!integer_value(v, &n))
             return kpi_diag_set(diag, -EINVAL, "%s: expected an integer, found %s", field,
-                                json_is_number(v) ? "a fractional number" : type_name(v));
+                                json_is_number(v) ? "a fractional number" : kpi_json_type_name(v));
         snprintf(text, sizeof(text), "%lld", n);
         value = text;
         break;
     case DK_NUMBER:
         if (!json_is_number(v))
-            return kpi_diag_set(diag, -EINVAL, "%s: expected a number, found %s", field, type_name(v));
+            return kpi_diag_set(diag, -EINVAL, "%s: expected a number, found %s", field, kpi_json_type_name(v));
         kpi_format_double(json_number_value(v), text, sizeof(text));
         value = text;
         break;
     case DK_BOOL:
         if (!json_is_boolean(v))
-            return kpi_diag_set(diag, -EINVAL, "%s: expected true or false, found %s", field, type_name(v));
+            return kpi_diag_set(diag, -EINVAL, "%s: expected true or false, found %s", field, kpi_json_type_name(v));
         value = json_is_true(v) ? "true" : "false";
         break;
     }
@@ -486,7 +467,8 @@ static int parse_def_object(const json_t *o, struct kpi_def *d, bool patch, enum
     }
     if (targets) {
         if (!json_is_array(targets))
-            return kpi_diag_set(diag, -EINVAL, "targets: expected an array of targets ([] for none), found %s", type_name(targets));
+            return kpi_diag_set(diag, -EINVAL, "targets: expected an array of targets ([] for none), found %s",
+                                kpi_json_type_name(targets));
         struct kpi_target *t;
         size_t n;
         r = parse_target_array(targets, d->direction, &t, &n, diag);
@@ -586,7 +568,8 @@ int kpi_json_parse_org(const char *text, size_t len, const struct kpi_org *base,
             free(name);
         } else if (fi == 1) {
             if (!json_is_string(v)) {
-                r = kpi_diag_set(diag, -EINVAL, "timezone: expected a string such as \"Europe/Paris\", found %s", type_name(v));
+                r = kpi_diag_set(diag, -EINVAL, "timezone: expected a string such as \"Europe/Paris\", found %s",
+                                 kpi_json_type_name(v));
                 break;
             }
             const char *zone = json_string_value(v);
@@ -611,7 +594,7 @@ int kpi_json_parse_org(const char *text, size_t len, const struct kpi_org *base,
             long long month;
             if (!integer_value(v, &month)) {
                 r = kpi_diag_set(diag, -EINVAL, "fiscal_year_start: expected a month number from 1 to 12, found %s",
-                                 json_is_number(v) ? "a fractional number" : type_name(v));
+                                 json_is_number(v) ? "a fractional number" : kpi_json_type_name(v));
                 break;
             }
             if (month < 1 || month > 12) {
@@ -650,7 +633,7 @@ static int parse_action(const json_t *v, size_t index, struct kpi_action *a, str
         return kpi_diag_set(diag, -EINVAL,
                             "%s: expected an action (an object such as {\"text\": \"...\", \"owner\": \"...\", \"due\": "
                             "\"2026-03-31\"}), not %s",
-                            where, type_name(v));
+                            where, kpi_json_type_name(v));
     const char *key;
     json_t *item;
     int r = 0;
@@ -682,7 +665,7 @@ static int parse_actions(const json_t *v, struct kpi_action **ret, size_t *ret_n
         return 0;
     }
     if (!json_is_array(v))
-        return kpi_diag_set(diag, -EINVAL, "actions: expected an array of actions ([] for none), found %s", type_name(v));
+        return kpi_diag_set(diag, -EINVAL, "actions: expected an array of actions ([] for none), found %s", kpi_json_type_name(v));
     size_t n = json_array_size(v);
     if (n > KPI_ACTIONS_PER_REVIEW_MAX)
         return kpi_diag_set(diag, -EINVAL, "actions: at most %d per review (got %zu)", KPI_ACTIONS_PER_REVIEW_MAX, n);
@@ -819,7 +802,7 @@ int kpi_json_parse_action_patch(const char *text, size_t len, bool *ret_done, st
     if (r == 0 && !done)
         r = kpi_diag_set(diag, -EINVAL, "done: is required");
     else if (r == 0 && !json_is_boolean(done))
-        r = kpi_diag_set(diag, -EINVAL, "done: expected true or false, found %s", type_name(done));
+        r = kpi_diag_set(diag, -EINVAL, "done: expected true or false, found %s", kpi_json_type_name(done));
     bool value = r == 0 && json_is_true(done);
     json_decref(o);
     if (r < 0)

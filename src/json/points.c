@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "base/str.h"
+#include "json/jansson_util.h"
 #include "json/json.h"
 #include "kpi/dims.h"
 
@@ -285,26 +286,6 @@ static int scan_element(struct kpi_json_points *p, struct kpi_ingest_report *rep
     return SCAN_OK;
 }
 
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    default:
-        return "null";
-    }
-}
-
 /* Fills the row of the current item, whichever path decoded it; kpi NULL means the route's KPI. The
  * strings are NUL-terminated and stay valid until the next kpi_json_points_next call. */
 static void put_row(struct kpi_json_points *p, const char *kpi, size_t kpi_len, const char *at, size_t at_len, double number,
@@ -333,7 +314,8 @@ static int check_shape(struct kpi_json_points *p, json_t *v, struct kpi_ingest_r
 {
     uint64_t item = p->index;
     if (!json_is_object(v)) {
-        kpi_ingest_report_error(rep, item, "expected an object {\"kpi\", \"at\", \"value\", \"dims\"}, found %s", type_name(v));
+        kpi_ingest_report_error(rep, item, "expected an object {\"kpi\", \"at\", \"value\", \"dims\"}, found %s",
+                                kpi_json_type_name(v));
         return 0;
     }
     json_t *kpi = NULL, *at = NULL, *value = NULL, *dims = NULL;
@@ -366,7 +348,7 @@ static int check_shape(struct kpi_json_points *p, json_t *v, struct kpi_ingest_r
             bad = true;
         } else if (i < 2 ? !json_is_string(got[i]) : !json_is_number(got[i])) {
             kpi_ingest_report_error(rep, item, "%s: expected %s, found %s", required[i], i < 2 ? "a string" : "a number",
-                                    type_name(got[i]));
+                                    kpi_json_type_name(got[i]));
             bad = true;
         } else if (i == 0 && p->fixed && strcmp(json_string_value(kpi), p->fixed_kpi) != 0) {
             kpi_ingest_report_error(rep, item, "kpi: this route takes points of %s only; use POST /api/v1/points",
@@ -377,7 +359,7 @@ static int check_shape(struct kpi_json_points *p, json_t *v, struct kpi_ingest_r
     struct kpi_dim d[KPI_DIMS_MAX];
     size_t nd = 0;
     if (dims && !json_is_object(dims)) {
-        kpi_ingest_report_error(rep, item, "dims: expected an object of strings, found %s", type_name(dims));
+        kpi_ingest_report_error(rep, item, "dims: expected an object of strings, found %s", kpi_json_type_name(dims));
         bad = true;
     } else if (dims && json_object_size(dims) > KPI_DIMS_MAX) {
         kpi_ingest_report_error(rep, item, "dims: at most %d dimensions, found %zu", KPI_DIMS_MAX, json_object_size(dims));
@@ -392,7 +374,7 @@ static int check_shape(struct kpi_json_points *p, json_t *v, struct kpi_ingest_r
                                         shown(key, text, sizeof(text)));
                 bad = true;
             } else if (!json_is_string(field)) {
-                kpi_ingest_report_error(rep, item, "dims.%s: expected a string, found %s", key, type_name(field));
+                kpi_ingest_report_error(rep, item, "dims.%s: expected a string, found %s", key, kpi_json_type_name(field));
                 bad = true;
             } else {
                 d[nd++] = (struct kpi_dim){key, len, json_string_value(field), json_string_length(field)};
