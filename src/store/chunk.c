@@ -6,27 +6,15 @@
 #include <errno.h>
 #include <string.h>
 
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
+#include "base/le.h"
 
 void kpi_chunk_encode(const struct kpi_point_write *pts, size_t n, uint8_t *out)
 {
     for (size_t i = 0; i < n; i++, out += KPI_CHUNK_RECORD) {
         uint64_t bits;
         memcpy(&bits, &pts[i].value, sizeof(bits));
-        put_u64(out, (uint64_t)pts[i].at_ms);
-        put_u64(out + 8, bits);
+        kpi_le64_put(out, (uint64_t)pts[i].at_ms);
+        kpi_le64_put(out + 8, bits);
         out[16] = (uint8_t)pts[i].flags;
     }
 }
@@ -37,8 +25,8 @@ int kpi_chunk_decode(const uint8_t *blob, size_t len, struct kpi_point_write *ou
         return -EINVAL;
     size_t n = len / KPI_CHUNK_RECORD;
     for (size_t i = 0; i < n; i++, blob += KPI_CHUNK_RECORD) {
-        uint64_t bits = get_u64(blob + 8);
-        out[i].at_ms = (int64_t)get_u64(blob);
+        uint64_t bits = kpi_le64_get(blob + 8);
+        out[i].at_ms = (int64_t)kpi_le64_get(blob);
         memcpy(&out[i].value, &bits, sizeof(bits));
         out[i].flags = blob[16];
     }

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/le.h"
+
 struct staged {
     struct kpi_stage_point p;
     uint64_t seq; /* arrival order */
@@ -25,20 +27,6 @@ struct fold {
     int64_t last_id; /* the id of the last of them */
 };
 
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
 int kpi_stage_put(struct kpi_store *s, const struct kpi_stage_point *pts, size_t n)
 {
     if (n == 0)
@@ -50,10 +38,10 @@ int kpi_stage_put(struct kpi_store *s, const struct kpi_stage_point *pts, size_t
     for (size_t i = 0; i < n; i++, out += KPI_STAGE_RECORD) {
         uint64_t bits;
         memcpy(&bits, &pts[i].value, sizeof(bits));
-        put_u64(out, (uint64_t)pts[i].kpi_id);
-        put_u64(out + 8, (uint64_t)pts[i].dims_id);
-        put_u64(out + 16, (uint64_t)pts[i].at_ms);
-        put_u64(out + 24, bits);
+        kpi_le64_put(out, (uint64_t)pts[i].kpi_id);
+        kpi_le64_put(out + 8, (uint64_t)pts[i].dims_id);
+        kpi_le64_put(out + 16, (uint64_t)pts[i].at_ms);
+        kpi_le64_put(out + 24, bits);
         out[32] = (uint8_t)pts[i].flags;
     }
     int r = kpi_store_stage_put(s, blob, n * KPI_STAGE_RECORD, n);
@@ -79,10 +67,10 @@ static int collect(void *ctx, int64_t id, const uint8_t *data, size_t len)
     }
     for (size_t i = 0; i < n; i++, data += KPI_STAGE_RECORD) {
         struct staged *p = &f->pts[f->n];
-        uint64_t bits = get_u64(data + 24);
-        p->p.kpi_id = (int64_t)get_u64(data);
-        p->p.dims_id = (int64_t)get_u64(data + 8);
-        p->p.at_ms = (int64_t)get_u64(data + 16);
+        uint64_t bits = kpi_le64_get(data + 24);
+        p->p.kpi_id = (int64_t)kpi_le64_get(data);
+        p->p.dims_id = (int64_t)kpi_le64_get(data + 8);
+        p->p.at_ms = (int64_t)kpi_le64_get(data + 16);
         memcpy(&p->p.value, &bits, sizeof(bits));
         p->p.flags = data[32];
         p->seq = f->n++;
