@@ -13,34 +13,9 @@
 
 #include "store/ingest.h"
 
-static char dir[64];
-static char path[128];
-
-static void setup(void)
-{
-    snprintf(dir, sizeof(dir), "/tmp/kpi-store-XXXXXX");
-    cr_assert(mkdtemp(dir) != NULL);
-    snprintf(path, sizeof(path), "%s/test.db", dir);
-}
-
-static void teardown(void)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    cr_expect(eq(int, system(cmd), 0));
-    kpi_store_inject_fault(NULL, 0, 0);
-}
+#include "store_test.h"
 
 TestSuite(sqlite, .init = setup, .fini = teardown);
-
-static struct kpi_store *open_db(void)
-{
-    struct kpi_store *s;
-    struct kpi_diag diag = {""};
-    int r = kpi_store_open_sqlite(path, true, &s, &diag);
-    cr_assert(eq(int, r, 0), "%s", diag.msg);
-    return s;
-}
 
 static void add_kpi(struct kpi_store *s, const char *key, const char *parent, const char *formula)
 {
@@ -154,21 +129,6 @@ static int collect(void *ctx, const struct kpi_point_row *row)
     c->n++;
     c->sum += row->value;
     return 0;
-}
-
-struct mem_reader {
-    const char *text;
-    size_t off;
-};
-
-static ssize_t mem_read(void *ctx, char *buf, size_t size)
-{
-    struct mem_reader *m = ctx;
-    size_t left = strlen(m->text) - m->off;
-    size_t n = left < size ? left : size;
-    memcpy(buf, m->text + m->off, n);
-    m->off += n;
-    return (ssize_t)n;
 }
 
 static int import_text(struct kpi_store *s, const char *text, struct kpi_ingest_report *rep)

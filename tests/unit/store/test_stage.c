@@ -16,36 +16,11 @@
 #include "store/ingest.h"
 #include "store/stage.h"
 
+#include "store_test.h"
+
 #define DAY 86400000LL
 
-static char dir[64];
-static char path[128];
-
-static void setup(void)
-{
-    snprintf(dir, sizeof(dir), "/tmp/kpi-stage-XXXXXX");
-    cr_assert(mkdtemp(dir) != NULL);
-    snprintf(path, sizeof(path), "%s/test.db", dir);
-}
-
-static void teardown(void)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    cr_expect(eq(int, system(cmd), 0));
-    kpi_store_inject_fault(NULL, 0, 0);
-}
-
 TestSuite(stage, .init = setup, .fini = teardown);
-
-static struct kpi_store *open_db(void)
-{
-    struct kpi_store *s;
-    struct kpi_diag diag = {""};
-    int r = kpi_store_open_sqlite(path, true, &s, &diag);
-    cr_assert(eq(int, r, 0), "%s", diag.msg);
-    return s;
-}
 
 static int64_t add_kpi(struct kpi_store *s, const char *key)
 {
@@ -239,21 +214,6 @@ Test(stage, later_slices_replace_earlier_ones)
 }
 
 /* The server's way in: a batch validated whole, then staged under the lock. */
-struct mem_reader {
-    const char *text;
-    size_t off;
-};
-
-static ssize_t mem_read(void *ctx, char *buf, size_t size)
-{
-    struct mem_reader *m = ctx;
-    size_t left = strlen(m->text) - m->off;
-    size_t n = left < size ? left : size;
-    memcpy(buf, m->text + m->off, n);
-    m->off += n;
-    return (ssize_t)n;
-}
-
 static int locks;
 static void lock_fn(void *ctx)
 {
